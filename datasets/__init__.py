@@ -1,0 +1,1 @@
+"""Datasets shipped offline (TinyDigits, TinyTalks) and downloaded on first use (CIFAR-10)."""

@@ -1,0 +1,1 @@
+"""The TinyTorch Classroom autograder, the `tiny` command and its pytest plugin."""

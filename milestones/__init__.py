@@ -1,0 +1,1 @@
+"""Historical milestones: each `mN_*.py` defines main(argv) -> int and exits non-zero on FAIL."""

@@ -1,0 +1,1 @@
+"""Course-staff scripts: template builds, dataset builds, benchmarks, local set-up."""
