@@ -81,15 +81,18 @@ def _namespace(full_name: str, owners: dict[str, ModuleFile]) -> types.ModuleTyp
 
     def __getattr__(name: str):
         owner = owners.get(name)
+        if owner is None and name.startswith("_"):
+            raise AttributeError(name)  # probes such as __path__ or __wrapped__
         if owner is None:
-            raise AttributeError(
+            # ImportError, not AttributeError: `from x import y` would replace our message.
+            raise ImportError(
                 f"{full_name} has no '{name}'. Names available here: {', '.join(sorted(owners))}. "
                 f"Check the spelling, or the 'exports' list in the module.yaml of the module "
                 f"that should define it."
             )
         value = getattr(load_module_file(owner), name, None)
         if value is None:
-            raise AttributeError(
+            raise ImportError(
                 f"{owner.path} is expected to define '{name}' (it is listed under "
                 f"exports: {full_name} in its module.yaml), but the file does not define it."
             )
