@@ -9,32 +9,100 @@ Contract:
   collection error: an ungraded test in a graded file is a bug in the course.
 - Each graded test's id, label and points are stashed on the item and added to
   pytest-json-report's per-test `metadata` (`exercise`, `label`, `points`).
+
+Event stream (for `tiny grade`): with `--grade-stream PATH` (or $TINYTORCH_GRADE_STREAM,
+or the ini key `grade_stream`; resolved in that order) the plugin appends one JSON
+object per line to PATH, flushed as it happens: `begin`, `collected` (every test with
+its exercise and points), `start` and `finish` of each test, `end`. The JSON report is
+written only when pytest ends normally; the stream survives `os._exit`, a segfault or
+a kill, so the grader keeps every finished outcome and knows which test was running.
+Schema: grading/schemas/test_events.v1.schema.json.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from pathlib import Path
 
 import pytest
 
+from grading.course_config import CourseConfig, CourseConfigError, load_course_config
 from grading.course_modules import ModuleMeta, find_module_folder, load_module_meta
 
 GRADE_KEY = pytest.StashKey[dict]()
-_META_CACHE: dict[Path, ModuleMeta] = {}
+META_CACHE_KEY = pytest.StashKey[dict]()
+COURSE_KEY = pytest.StashKey["CourseConfig | None"]()
+
+EVENTS_SCHEMA = "tinytorch/test-events/v1"
+STREAM_ENV = "TINYTORCH_GRADE_STREAM"
+COURSE_ENV = "TINYTORCH_COURSE_CONFIG"
+COURSE_HELP = (
+    "course.yaml whose per-exercise points and per-module timeouts override module.yaml "
+    f"(env: ${COURSE_ENV}; default: none, module.yaml as written)"
+)
+STREAM_HELP = (
+    "append one JSON line per collected, started and finished test to this file, "
+    f"flushed at once, so a crash keeps partial results (env: ${STREAM_ENV})"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tinytorch", "TinyTorch grading")
+    group.addoption("--grade-stream", metavar="PATH", default=None, help=STREAM_HELP)
+    group.addoption("--course-config", metavar="PATH", default=None, help=COURSE_HELP)
+    parser.addini("grade_stream", STREAM_HELP, default="")
+
+
+def apply_course_config(meta: ModuleMeta, course: CourseConfig | None) -> ModuleMeta:
+    """module.yaml's metadata with the course's point and timeout overrides applied."""
+    if course is None:
+        return meta
+    points = course.exercise_points(meta)
+    exercises = tuple(dataclasses.replace(e, points=points[e.id]) for e in meta.exercises)
+    return dataclasses.replace(meta, exercises=exercises, timeout=course.module_timeout(meta))
+
+
+def course_config_path(config: pytest.Config) -> Path | None:
+    """--course-config > $TINYTORCH_COURSE_CONFIG; None = module.yaml points as written."""
+    value = config.getoption("course_config", None) or os.environ.get(COURSE_ENV)
+    return Path(value) if value else None
+
+
+def stream_path(config: pytest.Config) -> Path | None:
+    """Where to stream test events: --grade-stream > $TINYTORCH_GRADE_STREAM > ini; None = off."""
+    value = (
+        config.getoption("grade_stream", None)
+        or os.environ.get(STREAM_ENV)
+        or config.getini("grade_stream")
+    )
+    return Path(value) if value else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "exercise(id): the graded exercise this test checks")
     config.addinivalue_line("markers", "integration: a test across modules, not graded")
+    config.stash[META_CACHE_KEY] = {}
+    course = course_config_path(config)
+    try:
+        config.stash[COURSE_KEY] = load_course_config(course) if course else None
+    except CourseConfigError as error:
+        raise pytest.UsageError(f"--course-config: {error}") from None
+    path = stream_path(config)
+    if path is not None:
+        config.pluginmanager.register(EventStream(path), "tinytorch-grade-stream")
 
 
 def _module_of(item: pytest.Item) -> ModuleMeta | None:
     folder = find_module_folder(Path(str(item.path)).parent)
     if folder is None:
         return None
-    if folder not in _META_CACHE:
-        _META_CACHE[folder] = load_module_meta(folder)
-    meta = _META_CACHE[folder]
+    cache = item.config.stash.setdefault(META_CACHE_KEY, {})
+    if folder not in cache:
+        course = item.config.stash.get(COURSE_KEY, None)
+        cache[folder] = apply_course_config(load_module_meta(folder), course)
+    meta = cache[folder]
     return meta if Path(str(item.path)).name == meta.tests else None
 
 
@@ -66,8 +134,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config, items) -> Non
         by_exercise.setdefault((meta.folder, exercise.id), []).append(item)
     if problems:
         raise pytest.UsageError("graded tests are mislabelled:\n  " + "\n  ".join(problems))
+    cache = config.stash[META_CACHE_KEY]
     for (folder, exercise_id), tests in by_exercise.items():
-        total = _META_CACHE[folder].exercise(exercise_id).points
+        total = cache[folder].exercise(exercise_id).points
         for test, share in zip(tests, split_points(total, len(tests)), strict=True):
             test.stash[GRADE_KEY]["points"] = share
 
@@ -76,3 +145,82 @@ def pytest_collection_modifyitems(session: pytest.Session, config, items) -> Non
 def pytest_json_runtest_metadata(item: pytest.Item, call) -> dict:
     """Add the exercise id and points to pytest-json-report's record of this test."""
     return dict(item.stash.get(GRADE_KEY, {}))
+
+
+# ---- event stream ------------------------------------------------------------------
+
+
+def crash_message(report: pytest.TestReport) -> str | None:
+    """The exception line pytest shows for a failed phase ('AssertionError: ...'), if any."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message
+    if (
+        isinstance(report.longrepr, tuple) and len(report.longrepr) == 3
+    ):  # a skip: (path, line, why)
+        return str(report.longrepr[2])
+    return str(report.longrepr) if report.longrepr else None
+
+
+def combine_phases(reports: list[pytest.TestReport]) -> dict:
+    """One outcome for a test from its setup/call/teardown reports, as pytest-json-report does:
+    a failed setup or teardown is an 'error', a failed call 'failed'."""
+    outcome, message = "passed", None
+    for report in reports:
+        if report.failed:
+            outcome = "failed" if report.when == "call" else "error"
+            message = crash_message(report)
+            break
+        if report.skipped:
+            outcome, message = "skipped", crash_message(report)
+            break
+    return {
+        "outcome": outcome,
+        "message": message,
+        "duration": round(sum(report.duration for report in reports), 6),
+    }
+
+
+class EventStream:
+    """Registered as a plugin when streaming is on: writes the events, flushed line by line."""
+
+    def __init__(self, path: Path) -> None:
+        self.handle = path.open("a", encoding="utf-8")
+        self.phases: dict[str, list[pytest.TestReport]] = {}
+        self.write({"event": "begin", "schema": EVENTS_SCHEMA})
+
+    def write(self, event: dict) -> None:
+        self.handle.write(json.dumps(event, sort_keys=True) + "\n")
+        self.handle.flush()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        tests = []
+        for item in session.items:
+            grade = item.stash.get(GRADE_KEY, {})
+            tests.append(
+                {
+                    "nodeid": item.nodeid,
+                    "lineno": item.location[1],
+                    "exercise": grade.get("exercise"),
+                    "label": grade.get("label"),
+                    "points": grade.get("points", 0),
+                }
+            )
+        self.write({"event": "collected", "tests": tests})
+
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:
+        self.write({"event": "start", "nodeid": nodeid})
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.phases.setdefault(report.nodeid, []).append(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location) -> None:
+        self.write(
+            {"event": "finish", "nodeid": nodeid, **combine_phases(self.phases.pop(nodeid, []))}
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
+        self.write({"event": "end", "exitstatus": int(exitstatus)})
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.handle.close()

@@ -1,0 +1,484 @@
+"""The results object `tinytorch/results/v1`: built from one pytest run per module, validated.
+
+Pure functions only: `build_module` turns what a module's test process left behind
+(pytest-json-report's report, the plugin's event stream, how the process ended) into the
+module's record; `build_results` adds totals, tamper findings, milestones and the exit
+code. Nothing here runs a process or touches a file, so every outcome (crash, time-out,
+syntax error, ...) is tested with hand-written inputs. Schema and field meanings:
+grading/schemas/results.v1.schema.json. Renderers (grading/render.py) read only this.
+
+Statuses of a test: passed, failed (assertion or exception), error (fixture set-up or
+tear-down failed, or the test file could not be collected), timeout (stopped by the
+per-test time limit, or running when the module's wall-clock limit killed the process),
+crashed (running when the process ended abruptly), not_run (never started because the
+process ended earlier, or skipped).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from grading.course_modules import ModuleMeta
+from grading.schemas import validate
+
+SCHEMA_ID = "tinytorch/results/v1"
+MESSAGE_LIMIT = 300
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+# pytest exit codes that mean the run itself was unusable, not that tests failed.
+PYTEST_USAGE_ERROR, PYTEST_NO_TESTS = 4, 5
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    test_timeout: float
+    wall_time: float
+    memory_bytes: int | None
+
+
+@dataclass(frozen=True)
+class ModuleRun:
+    """What one module's test process left behind; the sandbox fills this in.
+
+    report: pytest-json-report's JSON (None when the process died before writing it).
+    events: the plugin's stream lines, in order (grading/schemas/test_events.v1.schema.json).
+    exit_code / signal: how the process ended (signal name such as 'SIGKILL', else None).
+    wall_timeout: True when the grader killed it at the module's wall-clock limit.
+    output_tail: the last lines pytest printed, for clues when nothing else is left.
+    precheck: a problem found before running that costs the module's points
+        (e.g. the graded test file is missing); then nothing was run.
+    grader_error: the grader could not run or read pytest; the module is not graded.
+    """
+
+    limits: RunLimits
+    report: dict | None = None
+    events: list[dict] = field(default_factory=list)
+    exit_code: int | None = None
+    signal: str | None = None
+    wall_timeout: bool = False
+    output_tail: str = ""
+    duration: float = 0.0
+    precheck: str | None = None
+    grader_error: str | None = None
+
+
+# ---- messages ------------------------------------------------------------------------
+
+_NUMPY_HEADERS = ("Not equal to tolerance", "Arrays are not equal", "Arrays are not almost equal")
+_ERROR_LINE = re.compile(
+    r"^(?:E\s+)?((?:[A-Za-z_][\w.]*)?(?:Error|Exception|Exit)\b.*|Failed: .*)$"
+)
+_FILE_LINE = re.compile(r'^(?:E\s+)?File "(?P<path>[^"]+)", line (?P<line>\d+)')
+_TIMEOUT = re.compile(r"Timeout \(>[\d.]+s\) from pytest-timeout")
+
+
+def short_message(text: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
+    """First useful line of a failure: 'AssertionError: shapes differ ...', trimmed.
+
+    A bare 'AssertionError:' takes the next line; NumPy's 'Not equal to tolerance'
+    header takes the line after it (the test's err_msg, or the mismatch count)."""
+    if not text:
+        return None
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    if not lines:
+        return None
+    first, rest = lines[0], lines[1:]
+    if first.endswith(":") and rest:
+        first, rest = f"{first} {rest[0]}", rest[1:]
+    if any(header in first for header in _NUMPY_HEADERS) and rest:
+        first = f"{first} — {rest[0]}"
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def format_bytes(count: int | None) -> str:
+    if count is None:
+        return "no limit"
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= size:
+            value = count / size
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{count} bytes"
+
+
+def explain(message: str | None, limits: RunLimits) -> str | None:
+    """Say in plain words what a raw failure line means when it is about the sandbox."""
+    if message is None:
+        return None
+    if _TIMEOUT.search(message):
+        return (
+            f"took longer than {limits.test_timeout:g} s (the per-test time limit) and was "
+            f"stopped: an infinite loop, or far more work than the exercise needs?"
+        )
+    if "MemoryError" in message:
+        detail = message.split(":", 1)[1].strip() if ":" in message else ""
+        return short_message(
+            f"ran out of memory (limit {format_bytes(limits.memory_bytes)}): "
+            f"{detail or 'MemoryError'}. Is something growing without end?"
+        )
+    if message.startswith("SystemExit"):
+        return short_message(
+            f"your code called sys.exit() ({message}): graded code must return a value or "
+            f"raise an error, never end the process"
+        )
+    return message
+
+
+def relative_paths(text: str | None, aliases: tuple[tuple[str, str], ...]) -> str | None:
+    """Replace machine-specific path prefixes (temporary folders) by repository paths."""
+    if text is None:
+        return None
+    for actual, shown in aliases:
+        text = text.replace(actual, shown)
+    return text
+
+
+def collection_error_message(longrepr: str, aliases: tuple[tuple[str, str], ...] = ()) -> str:
+    """The line that says why a test file could not be imported, with file and line for a
+    SyntaxError: 'SyntaxError: invalid syntax (modules/01_tensor/tensor.py, line 41)'."""
+    lines = [line.rstrip() for line in longrepr.splitlines() if line.strip()]
+    error, where = None, None
+    for line in lines:
+        file_match = _FILE_LINE.match(line.strip())
+        if file_match:
+            where = f"{file_match['path']}, line {file_match['line']}"
+        error_match = _ERROR_LINE.match(line.strip())
+        if error_match:
+            error = error_match.group(1)
+    if error is None:
+        error = next((line.strip() for line in reversed(lines)), "unknown error")
+    if where and error.startswith(("SyntaxError", "IndentationError", "TabError")):
+        error = f"{error} ({where})"
+    return short_message(relative_paths(error, aliases)) or "unknown error"
+
+
+# ---- one module ------------------------------------------------------------------------
+
+
+def _test_name(nodeid: str) -> str:
+    return nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
+
+
+def _outcomes_from_report(report: dict) -> dict[str, dict]:
+    """nodeid -> {outcome, message, duration} from pytest-json-report's `tests`."""
+    found = {}
+    for test in report.get("tests", []):
+        stages = [test.get(when) or {} for when in ("setup", "call", "teardown")]
+        crash = next((s.get("crash") for s in stages if s.get("outcome") == "failed"), None)
+        message = crash.get("message") if crash else None
+        if test.get("outcome") == "skipped":
+            skipped = next((s for s in stages if s.get("outcome") == "skipped"), {})
+            message = skipped.get("longrepr") or "skipped"
+        found[test["nodeid"]] = {
+            "outcome": test.get("outcome", "error"),
+            "message": message,
+            "duration": round(sum(s.get("duration", 0.0) for s in stages), 6),
+        }
+    return found
+
+
+def _collected(run: ModuleRun) -> list[dict] | None:
+    """Every collected test (nodeid, lineno, exercise, label, points), or None if collection
+    never finished. The stream knows even when the report was never written."""
+    for event in run.events:
+        if event.get("event") == "collected":
+            return event["tests"]
+    if run.report is not None and run.report.get("tests"):
+        return [
+            {
+                "nodeid": test["nodeid"],
+                "lineno": test.get("lineno"),
+                "exercise": (test.get("metadata") or {}).get("exercise"),
+                "label": (test.get("metadata") or {}).get("label"),
+                "points": (test.get("metadata") or {}).get("points", 0),
+            }
+            for test in run.report["tests"]
+        ]
+    return None
+
+
+def _running_test(events: list[dict]) -> str | None:
+    """The test that had started and not finished when the stream stopped."""
+    running = None
+    for event in events:
+        if event.get("event") == "start":
+            running = event["nodeid"]
+        elif event.get("event") == "finish" and event.get("nodeid") == running:
+            running = None
+    return running
+
+
+def _signal_words(run: ModuleRun) -> str:
+    if run.signal:
+        return f"signal {run.signal}"
+    return f"exit code {run.exit_code}"
+
+
+def _run_summary(run: ModuleRun, aliases) -> tuple[str, str | None]:
+    """(ended, message in plain words) for the whole process."""
+    limits = run.limits
+    if run.grader_error:
+        return "grader_error", run.grader_error
+    if run.precheck:
+        return "collection_error", run.precheck
+    running = _running_test(run.events)
+    where = f"during {_test_name(running)}" if running else "before any test ran"
+    if running is None and not any(e.get("event") == "collected" for e in run.events):
+        where = "while importing the tests and your code, before any test ran"
+    if run.wall_timeout:
+        return "wall_timeout", (
+            f"the module's tests ran past their wall-clock limit of {limits.wall_time:g} s "
+            f"{where} and were stopped: an infinite loop that the per-test time limit could "
+            f"not interrupt (for example inside one huge NumPy call)? Other tests of this "
+            f"module were not run."
+        )
+    report = run.report
+    finished = report is not None or any(e.get("event") == "end" for e in run.events)
+    if not finished:
+        if "MemoryError" in run.output_tail or run.signal == "SIGKILL":
+            cause = (
+                f"your code ran out of memory (limit {format_bytes(limits.memory_bytes)}) "
+                f"and the process could not recover"
+            )
+        else:
+            cause = "os._exit or a crash in your code"
+        return "crashed", (
+            f"the test process ended abruptly {where} ({_signal_words(run)}): {cause}; "
+            f"other tests of this module were not run."
+        )
+    failed_collectors = [
+        c for c in (report or {}).get("collectors", []) if c.get("outcome") == "failed"
+    ]
+    if failed_collectors:
+        reason = collection_error_message(failed_collectors[0].get("longrepr") or "", aliases)
+        return "collection_error", (
+            f"the test file could not be loaded, so no test ran: {reason}. "
+            f"Run `tiny test` on this module to see the full error."
+        )
+    exit_code = run.exit_code if report is None else report.get("exitcode", run.exit_code)
+    if exit_code in (PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
+        lines = [line for line in run.output_tail.splitlines() if line.strip()]
+        detail = next((line for line in lines if line.startswith("ERROR")), None) or (
+            lines[-1] if lines else f"pytest exit code {exit_code}"
+        )
+        return "grader_error", short_message(
+            f"pytest could not run the graded tests: {relative_paths(detail, aliases)}"
+        )
+    return "completed", None
+
+
+def _placeholder(exercise, status: str, message: str | None) -> dict:
+    return {
+        "nodeid": None,
+        "name": f"{exercise.label} (no test collected)",
+        "exercise": exercise.id,
+        "label": exercise.label,
+        "graded": True,
+        "points": {"earned": 0, "possible": exercise.points},
+        "status": status,
+        "message": message,
+        "duration": 0.0,
+        "line": None,
+    }
+
+
+_PLACEHOLDER_STATUS = {
+    "crashed": "crashed",
+    "wall_timeout": "timeout",
+    "collection_error": "error",
+    "grader_error": "error",
+    "completed": "error",
+}
+
+
+def build_module(
+    meta: ModuleMeta,
+    run: ModuleRun,
+    files: dict[str, str],
+    aliases: tuple[tuple[str, str], ...] = (),
+) -> dict:
+    """The record of one module: points per test and exercise, and how its run ended.
+
+    files: {"source": ..., "tests": ...} as repository paths for people to read.
+    aliases: (actual path prefix, shown prefix) pairs applied to every message."""
+    ended, run_message = _run_summary(run, aliases)
+    collected = _collected(run) if ended not in ("grader_error",) else None
+    if run.precheck:
+        collected = None
+    outcomes = {}
+    for event in run.events:
+        if event.get("event") == "finish":
+            outcomes[event["nodeid"]] = event
+    if run.report is not None:
+        outcomes.update(_outcomes_from_report(run.report))
+    running = _running_test(run.events)
+
+    tests = []
+    for item in collected or []:
+        nodeid = item["nodeid"]
+        name = _test_name(nodeid)
+        graded = item.get("exercise") is not None
+        possible = int(item.get("points") or 0) if graded else 0
+        outcome = outcomes.get(nodeid)
+        if outcome is not None:
+            raw = short_message(relative_paths(outcome.get("message"), aliases))
+            status = {
+                "passed": "passed",
+                "failed": "failed",
+                "error": "error",
+                "skipped": "not_run",
+            }.get(outcome["outcome"], "error")
+            if raw and _TIMEOUT.search(raw):
+                status = "timeout"
+            message = None if status == "passed" else explain(raw, run.limits)
+            if status == "not_run":
+                message = short_message(f"skipped: {raw or 'no reason given'}")
+            duration = float(outcome.get("duration") or 0.0)
+        elif nodeid == running:
+            status = "timeout" if ended == "wall_timeout" else "crashed"
+            message, duration = run_message, 0.0
+        else:
+            status, duration = "not_run", 0.0
+            message = (
+                f"the test process ended during {_test_name(running)}, before this test"
+                if running
+                else "the test process ended before this test started"
+            )
+        tests.append(
+            {
+                "nodeid": f"modules/{meta.key}/{meta.tests}::{name}",
+                "name": name,
+                "exercise": item.get("exercise"),
+                "label": item.get("label"),
+                "graded": graded,
+                "points": {"earned": possible if status == "passed" else 0, "possible": possible},
+                "status": status,
+                "message": message,
+                "duration": round(duration, 6),
+                "line": item["lineno"] + 1 if item.get("lineno") is not None else None,
+            }
+        )
+
+    exercises = []
+    for exercise in meta.exercises:
+        own = [t for t in tests if t["exercise"] == exercise.id]
+        if not own:
+            status = _PLACEHOLDER_STATUS[ended]
+            message = run_message or (
+                f"no test of exercise {exercise.id} was collected: is the graded test file "
+                f"{files['tests']} complete?"
+            )
+            tests.append(_placeholder(exercise, status, message))
+        earned = sum(t["points"]["earned"] for t in own)
+        exercises.append(
+            {
+                "id": exercise.id,
+                "name": exercise.name,
+                "label": exercise.label,
+                "points": {"earned": earned, "possible": exercise.points},
+                "tests": len(own),
+            }
+        )
+    earned = sum(e["points"]["earned"] for e in exercises)
+    if ended == "grader_error":
+        status = "error"
+    elif earned == meta.points and all(t["status"] == "passed" for t in tests if t["graded"]):
+        status = "passed"
+    else:
+        status = "failed"
+    return {
+        "number": meta.number,
+        "key": meta.key,
+        "title": meta.title,
+        "tier": meta.tier,
+        "status": status,
+        "points": {"earned": earned, "possible": meta.points},
+        "exercises": exercises,
+        "tests": tests,
+        "run": {
+            "ended": ended,
+            "exit_code": run.exit_code,
+            "signal": run.signal,
+            "message": run_message,
+            "duration": round(run.duration, 3),
+            "limits": {
+                "test_timeout": run.limits.test_timeout,
+                "wall_time": run.limits.wall_time,
+                "memory_bytes": run.limits.memory_bytes,
+            },
+        },
+        "files": dict(files),
+    }
+
+
+def error_module(meta_like: dict, message: str, limits: RunLimits) -> dict:
+    """A module the grader could not even read (e.g. its module.yaml is broken)."""
+    return {
+        "number": meta_like["number"],
+        "key": meta_like["key"],
+        "title": meta_like.get("title", meta_like["key"]),
+        "tier": meta_like.get("tier", "unknown"),
+        "status": "error",
+        "points": {"earned": 0, "possible": 0},
+        "exercises": [],
+        "tests": [],
+        "run": {
+            "ended": "grader_error",
+            "exit_code": None,
+            "signal": None,
+            "message": message,
+            "duration": 0.0,
+            "limits": {
+                "test_timeout": limits.test_timeout,
+                "wall_time": limits.wall_time,
+                "memory_bytes": limits.memory_bytes,
+            },
+        },
+        "files": {"source": "", "tests": ""},
+    }
+
+
+# ---- the whole grade ---------------------------------------------------------------------
+
+
+def build_results(
+    modules: list[dict],
+    tests_source: dict,
+    tamper: dict | None = None,
+    milestones: list[dict] | None = None,
+    errors: list[str] | None = None,
+) -> dict:
+    """The results object: modules plus totals, overall status and exit code, validated
+    against the schema when jsonschema is installed."""
+    tamper = tamper or {"checked": False, "manifest": "not checked", "findings": []}
+    errors = list(errors or [])
+    earned = sum(m["points"]["earned"] for m in modules)
+    possible = sum(m["points"]["possible"] for m in modules)
+    if errors or any(m["status"] == "error" for m in modules):
+        status, exit_code = "error", EXIT_ERROR
+    elif tamper["findings"] or any(m["status"] != "passed" for m in modules) or not modules:
+        status, exit_code = "failed", EXIT_FAILED
+    else:
+        status, exit_code = "passed", EXIT_PASSED
+    results = {
+        "schema": SCHEMA_ID,
+        "status": status,
+        "exit_code": exit_code,
+        "points": {"earned": earned, "possible": possible},
+        "tests_source": dict(tests_source),
+        "modules": modules,
+        "tamper": tamper,
+        "milestones": list(milestones or []),
+        "errors": errors,
+    }
+    validate("results", results, "results")
+    return results
+
+
+def without_durations(value):
+    """A copy with every 'duration' removed: what must match between two gradings."""
+    if isinstance(value, dict):
+        return {k: without_durations(v) for k, v in value.items() if k != "duration"}
+    if isinstance(value, list):
+        return [without_durations(v) for v in value]
+    return value
