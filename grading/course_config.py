@@ -289,8 +289,10 @@ def _text(raw: dict, key: str, where: _Where, default: str | None = None) -> str
             return default
         raise (where / key).error("missing (a non-empty text is required)")
     value = raw[key]
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "python":
-        value = str(value)  # python: 3.11 written without quotes
+    if isinstance(value, float) and key == "python":
+        raise (where / key).error(
+            f'put the version in quotes, e.g. python: "3.10" (unquoted it is the number {value})'
+        )
     if not isinstance(value, str) or not value.strip():
         raise (where / key).error(f"must be a non-empty text, got {_kind(value)} {value!r}")
     return value.strip()

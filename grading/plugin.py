@@ -17,6 +17,11 @@ its exercise and points), `start` and `finish` of each test, `end`. The JSON rep
 written only when pytest ends normally; the stream survives `os._exit`, a segfault or
 a kill, so the grader keeps every finished outcome and knows which test was running.
 Schema: grading/schemas/test_events.v1.schema.json.
+
+Course overrides: with `--course-config PATH` (or $TINYTORCH_COURSE_CONFIG) the exercise
+points of that course.yaml (grading/course_config.py) replace module.yaml's before they are
+split; `tiny grade` passes the configuration it graded with, so the points in the stream,
+the report and the results agree.
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ def _module_of(item: pytest.Item) -> ModuleMeta | None:
     cache = item.config.stash.setdefault(META_CACHE_KEY, {})
     if folder not in cache:
         course = item.config.stash.get(COURSE_KEY, None)
-        cache[folder] = apply_course_config(load_module_meta(folder), course)
+        cache[folder] = apply_course_config(load_module_meta(folder, check_files=False), course)
     meta = cache[folder]
     return meta if Path(str(item.path)).name == meta.tests else None
 

@@ -27,7 +27,7 @@ MESSAGE_LIMIT = 300
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
 # pytest exit codes that mean the run itself was unusable, not that tests failed.
-PYTEST_USAGE_ERROR, PYTEST_NO_TESTS = 4, 5
+PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, PYTEST_NO_TESTS = 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,12 @@ def _signal_words(run: ModuleRun) -> str:
     return f"exit code {run.exit_code}"
 
 
+def _error_line(output: str) -> str:
+    """pytest's own complaint in its output: the first 'ERROR' line, else the last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith("ERROR")), lines[-1] if lines else "")
+
+
 def _run_summary(run: ModuleRun, aliases) -> tuple[str, str | None]:
     """(ended, message in plain words) for the whole process."""
     limits = run.limits
@@ -233,13 +239,22 @@ def _run_summary(run: ModuleRun, aliases) -> tuple[str, str | None]:
             f"module were not run."
         )
     report = run.report
+    exit_code = run.exit_code if report is None else report.get("exitcode", run.exit_code)
+    if not run.wall_timeout and not any(e.get("event") == "begin" for e in run.events):
+        # The plugin never started, so no student code ran: pytest itself could not start.
+        return "grader_error", short_message(
+            f"pytest could not start the graded run ({_signal_words(run)}): "
+            f"{relative_paths(_error_line(run.output_tail), aliases)}"
+        )
     finished = report is not None or any(e.get("event") == "end" for e in run.events)
-    if not finished:
+    if not finished or exit_code == PYTEST_INTERNAL_ERROR:
         if "MemoryError" in run.output_tail or run.signal == "SIGKILL":
             cause = (
                 f"your code ran out of memory (limit {format_bytes(limits.memory_bytes)}) "
                 f"and the process could not recover"
             )
+        elif finished:
+            cause = "pytest stopped with an internal error caused by the code under test"
         else:
             cause = "os._exit or a crash in your code"
         return "crashed", (
@@ -255,14 +270,10 @@ def _run_summary(run: ModuleRun, aliases) -> tuple[str, str | None]:
             f"the test file could not be loaded, so no test ran: {reason}. "
             f"Run `tiny test` on this module to see the full error."
         )
-    exit_code = run.exit_code if report is None else report.get("exitcode", run.exit_code)
     if exit_code in (PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
-        lines = [line for line in run.output_tail.splitlines() if line.strip()]
-        detail = next((line for line in lines if line.startswith("ERROR")), None) or (
-            lines[-1] if lines else f"pytest exit code {exit_code}"
-        )
         return "grader_error", short_message(
-            f"pytest could not run the graded tests: {relative_paths(detail, aliases)}"
+            f"pytest could not run the graded tests: "
+            f"{relative_paths(_error_line(run.output_tail), aliases) or f'exit code {exit_code}'}"
         )
     return "completed", None
 
@@ -324,7 +335,9 @@ def build_module(
             raw = short_message(relative_paths(outcome.get("message"), aliases))
             status = {
                 "passed": "passed",
+                "xpassed": "passed",
                 "failed": "failed",
+                "xfailed": "failed",
                 "error": "error",
                 "skipped": "not_run",
             }.get(outcome["outcome"], "error")

@@ -162,6 +162,10 @@ def test_find_course_config_prefers_the_tier_copy(tmp_path: Path):
         ({"datasets": {1: "Digits!"}}, "datasets.1: must be the snake_case name of a dataset"),
         ({"datasets": {5: "tinydigits"}}, "datasets.5: milestone 5 is in no tier"),
         ({"colour": "red"}, "course.yaml: (top level): unknown key(s) colour"),
+        (
+            {"defaults__python": 3.1},
+            'defaults.python: put the version in quotes, e.g. python: "3.10"',
+        ),
     ],
 )
 def test_each_mistake_names_file_key_and_fix(changes, expected):

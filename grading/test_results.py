@@ -222,7 +222,11 @@ def test_collection_error_gives_one_zero_placeholder_per_exercise():
     run = ModuleRun(
         limits=LIMITS,
         report=report,
-        events=[{"event": "collected", "tests": []}, {"event": "end", "exitstatus": 2}],
+        events=[
+            {"event": "begin", "schema": "tinytorch/test-events/v1"},
+            {"event": "collected", "tests": []},
+            {"event": "end", "exitstatus": 2},
+        ],
         exit_code=2,
     )
     module = module_of(run)
@@ -236,7 +240,7 @@ def test_collection_error_gives_one_zero_placeholder_per_exercise():
 
 
 def test_process_that_died_before_collecting_scores_zero_as_crashed():
-    run = ModuleRun(limits=LIMITS, events=[], exit_code=7)
+    run = ModuleRun(limits=LIMITS, events=events()[:1], exit_code=7)
     module = module_of(run)
     assert module["points"]["earned"] == 0
     assert {t["status"] for t in module["tests"]} == {"crashed"}
@@ -248,11 +252,36 @@ def test_a_missing_test_file_is_a_zero_not_a_grader_error():
     assert module["status"] == "failed" and module["points"] == {"earned": 0, "possible": 16}
 
 
+def test_pytest_that_never_started_the_plugin_is_a_grader_error():
+    run = ModuleRun(
+        limits=LIMITS,
+        exit_code=4,
+        output_tail="ERROR: usage: ...\nERROR: unrecognized arguments: --json-report",
+    )
+    module = module_of(run)
+    assert module["status"] == "error" and module["run"]["ended"] == "grader_error"
+    assert "could not start" in module["run"]["message"]
+    assert module["points"] == {"earned": 0, "possible": 16}
+
+
+def test_internal_error_after_memory_error_is_a_crash_not_a_grader_error():
+    run = ModuleRun(
+        limits=LIMITS,
+        report={"exitcode": 3, "tests": [], "collectors": []},
+        events=events(running="test_03_1_a"),
+        exit_code=3,
+        output_tail="INTERNALERROR> MemoryError",
+    )
+    module = module_of(run)
+    assert module["run"]["ended"] == "crashed" and "out of memory" in module["run"]["message"]
+    assert module["tests"][0]["status"] == "crashed"
+
+
 def test_pytest_usage_error_is_a_grader_error():
     run = ModuleRun(
         limits=LIMITS,
         report={"exitcode": 4, "tests": [], "collectors": []},
-        events=[],
+        events=events()[:1],
         exit_code=4,
         output_tail="ERROR: graded tests are mislabelled:\n  x: no exercise '03.9'",
     )

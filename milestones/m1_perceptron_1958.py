@@ -88,6 +88,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.epochs < 0 or not 0.0 <= args.threshold <= 1.0:
         parser.error("--epochs must be >= 0 and --threshold between 0 and 1")
+    try:
+        return run(args)
+    except NotImplementedError as error:
+        # A stubbed exercise in one of the modules this milestone needs.
+        print(
+            f"FAIL: not implemented yet: {error}. Finish that exercise, then run this "
+            f"milestone again (threshold {args.threshold:.0%})."
+        )
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train one perceptron per gate and print the verdict; 0 on PASS, 1 on FAIL."""
     print(TITLE)
     print(f"threshold: every gate at least {args.threshold:.0%} accuracy on its 4 inputs")
     results = {}

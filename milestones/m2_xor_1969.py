@@ -123,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--epochs and --perceptron-epochs must be >= 0, --hidden >= 1")
     if not 0.0 <= args.threshold <= 1.0:
         parser.error("--threshold must be between 0 and 1")
+    try:
+        return run(args)
+    except NotImplementedError as error:
+        # A stubbed exercise in one of the modules this milestone needs.
+        print(
+            f"FAIL: not implemented yet: {error}. Finish that exercise, then run this "
+            f"milestone again (threshold {args.threshold:.0%})."
+        )
+        return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run both checks and print the verdict; 0 on PASS, 1 on FAIL."""
     print(TITLE)
     print(
         f"threshold: single layer at most {SINGLE_LAYER_LIMIT:.0%}, "

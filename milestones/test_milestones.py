@@ -96,6 +96,19 @@ def test_m3_fails_when_the_threshold_is_out_of_reach(capsys):
 
 
 @pytest.mark.parametrize("number", sorted(EXPECTED))
+def test_an_unfinished_exercise_is_a_fail_with_its_hint(number, capsys, monkeypatch):
+    from tinytorch.nn import Linear
+
+    def stub(self, x):
+        raise NotImplementedError("exercise 03.3 linear: return x @ weight + bias")
+
+    monkeypatch.setattr(Linear, "forward", stub)
+    code, output = run_milestone(number, [], capsys)
+    assert (code, verdict(output)) == (1, "FAIL"), output
+    assert "not implemented yet: exercise 03.3 linear" in output
+
+
+@pytest.mark.parametrize("number", sorted(EXPECTED))
 def test_bad_arguments_are_refused_with_exit_code_2(number, capsys):
     module = importlib.import_module(f"milestones.{EXPECTED[number]}")
     with pytest.raises(SystemExit) as stopped:

@@ -92,7 +92,7 @@ def _reference_copy(text: str, meta: ModuleMeta, where: Path) -> str:
     return note + text
 
 
-def _write_entry(entry: Entry, root: Path, config: CourseConfig, with_solutions: bool) -> None:
+def _write_entry(entry: Entry, root: Path, with_solutions: bool) -> None:
     dest = root / entry.dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     meta = entry.meta
@@ -120,11 +120,16 @@ def _write_entry(entry: Entry, root: Path, config: CourseConfig, with_solutions:
         return  # written after the module's other files (it names them)
     else:
         shutil.copyfile(entry.source, dest)
-        if stubs.MARKER.search(entry.source.read_bytes().decode("utf-8", "replace")):
+        if entry.source.suffix == ".py" and _has_region(entry.source):
             raise BuildError(
-                f"{entry.source}: holds a solution marker but is not a module source file; "
-                f"solution regions belong in the module's .py files only"
+                f"{entry.source}: holds a solution region but is copied as it is (it is not "
+                f"a module's source file); solution regions belong in module source files only"
             )
+
+
+def _has_region(path: Path) -> bool:
+    lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+    return any(stubs.BEGIN.match(line) for line in lines)
 
 
 def _mark_read_only(root: Path, plan: Plan) -> None:
@@ -140,7 +145,10 @@ def _prepare(root: Path) -> None:
             raise BuildError(
                 f"{root} exists and is not a template build: choose an empty --out folder"
             )
-        shutil.rmtree(root, onerror=_make_writable_and_retry)
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(root, onexc=_make_writable_and_retry)
+        else:
+            shutil.rmtree(root, onerror=_make_writable_and_retry)
     root.mkdir(parents=True)
 
 
@@ -210,7 +218,7 @@ def build_tier(
     root = out / tier.slug
     _prepare(root)
     for entry in plan.entries:
-        _write_entry(entry, root, config, with_solutions)
+        _write_entry(entry, root, with_solutions)
     rows = tuple(module_points(config, list(plan.graded)))
     for row in rows:
         points = {exercise_id: p for exercise_id, _, p in row.exercises}
@@ -288,6 +296,7 @@ def build(
     """Build the chosen tiers (all by default); report what is missing. Raises BuildError,
     CourseConfigError or ModuleMetaError with a message naming what to fix."""
     config = load_course_config(config_path)
+    tiers = [config.tier(slug) for slug in tier_slugs] if tier_slugs else list(config.tiers)
     present, broken = load_modules(course_root / "modules")
     for folder, error in broken.items():
         if strict:
@@ -295,7 +304,6 @@ def build(
         log(f"WARNING: {folder.name} is left out, its module.yaml does not load: {error}")
     config.check_modules(present, require_all=strict)
     modules = {meta.number: meta for meta in present}
-    tiers = [config.tier(slug) for slug in tier_slugs] if tier_slugs else list(config.tiers)
     unplaced = [meta.key for meta in present if config.tier_of_module(meta.number) is None]
     if unplaced:
         log(f"note: modules in no tier of {config_path}, not shipped: {', '.join(unplaced)}")

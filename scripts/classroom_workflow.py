@@ -115,7 +115,7 @@ def build_workflow(
                 "with": {
                     "name": "capstone-benchmark",
                     "path": CAPSTONE_BENCHMARK,
-                    "if-no-files-found": "error",
+                    "if-no-files-found": "warn",
                 },
             }
         )

@@ -41,13 +41,14 @@ def module_points(config: CourseConfig, modules: list[ModuleMeta]) -> list[Modul
 def render(rows: list[ModulePoints]) -> str:
     """Markdown: one table of modules with a total, one table of exercises."""
     lines = [
-        "| Module | Title | Exercises | Points |",
-        "|---|---|---|---|",
+        "| Module | Title | Exercises | Time limit per test | Points |",
+        "|---|---|---|---|---|",
         *(
-            f"| {r.meta.number:02d} | {r.meta.title} | {len(r.exercises)} | {r.total} |"
+            f"| {r.meta.number:02d} | {r.meta.title} | {len(r.exercises)} | {r.timeout} s "
+            f"| {r.total} |"
             for r in rows
         ),
-        f"| **Total** | | {sum(len(r.exercises) for r in rows)} | "
+        f"| **Total** | | {sum(len(r.exercises) for r in rows)} | | "
         f"**{sum(r.total for r in rows)}** |",
         "",
         "| Exercise | Module | Name | Points |",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import zoneinfo
 
 from grading.course_config import CourseConfig, Tier
@@ -22,20 +23,24 @@ def _modules_range(numbers) -> str:
     return f"{numbers[0]:02d}–{numbers[-1]:02d}" if len(numbers) > 1 else f"{numbers[0]:02d}"
 
 
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96, break_on_hyphens=False) + "\n"
+
+
 def carry_forward_text(config: CourseConfig, tier: Tier, carried: tuple[ModuleMeta, ...]) -> str:
     earlier = config.earlier_modules(tier)
     if not earlier:
         return "This is the first tier: everything starts here.\n"
     if tier.carry_forward == "reference":
         names = ", ".join(f"{m.number:02d} {m.title}" for m in carried)
-        return (
+        return _wrap(
             f"Modules {_modules_range(earlier)} of the earlier tiers are here as the course's "
             f"**reference implementation** ({names}), so your work stands on a correct base. "
             "They are read-only and not graded in this repository: a change to them is reported "
             "as a change to a protected file.\n"
         )
     folders = ", ".join(f"`modules/{n:02d}_*`" for n in earlier)
-    return (
+    return _wrap(
         f"This tier builds on **your own** Modules {_modules_range(earlier)}. Copy their "
         f"folders ({folders}) from your earlier repository into `modules/` before you start: "
         "this tier's code imports them, but they are not graded again here.\n"
@@ -67,7 +72,7 @@ def render_readme(
 
 {config.institution}, {config.term}. Modules {_modules_range(tier.modules)}.
 **Deadline: {deadline.strftime("%A %d %B %Y, %H:%M")} ({config.timezone})**, that is
-`{tier.deadline.isoformat()}`. GitHub Classroom records the points of your last push before it.
+`{tier.deadline.isoformat()}`. GitHub Classroom records the points of every push.
 
 ## What you write
 
@@ -95,7 +100,7 @@ Milestones (a historical model trained with your framework; PASS/FAIL against a 
 ## How you are graded
 
 Every push runs `{WORKFLOW_PATH}`: one step per module runs that module's
-graded tests (at most {max(r.timeout for r in rows)} s per test) and GitHub Classroom adds the
+graded tests (each within the time limit in the table below) and GitHub Classroom adds the
 points up. Each exercise's points are split over its tests, so partial work earns partial
 points. The tests are taken from this repository's first commit, and the files listed in
 `.tinytorch/protected.json` (tests, `module.yaml` files, `grading/`, the workflow, milestones,

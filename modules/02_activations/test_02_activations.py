@@ -25,17 +25,20 @@ def call_quietly(fn, *args):
     """fn(*args), failing with advice if NumPy warns (overflow, divide by zero, invalid
     value) or if the result holds inf or NaN."""
     name = type(fn).__name__
+    warned = None
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         try:
             result = fn(*args)
         except RuntimeWarning as warning:
-            pytest.fail(
-                f"{name} made NumPy warn '{warning}' on inputs as large as ±1000. In float32, "
-                f"exp overflows above about 88.7: rewrite so that exp only receives numbers "
-                f"<= 0, e.g. exp(-|x|) with |x| = x * sign_mask(x).",
-                pytrace=False,
-            )
+            warned = warning
+    if warned is not None:
+        pytest.fail(
+            f"{name} made NumPy warn '{warned}' on inputs as large as ±1000. In float32, "
+            f"exp overflows above about 88.7: rewrite so that exp only receives numbers "
+            f"<= 0, e.g. exp(-|x|) with |x| = x * sign_mask(x).",
+            pytrace=False,
+        )
     assert isinstance(result, Tensor), f"{name} must return a Tensor, got {type(result).__name__}"
     assert np.all(np.isfinite(result.data)), (
         f"{name} returned inf or NaN for inputs {args[0].data}: got {result.data}"

@@ -14,7 +14,7 @@
 # A layer is a function with numbers of its own. `Linear` holds a weight matrix
 # and a bias vector and computes `x @ weight + bias`; stacked with the
 # activations of Module 02 in a `Sequential`, it makes a **multilayer
-# perceptron (MLP)**, the model every later module builds on:
+# perceptron (MLP)**, the model the next modules build on:
 #
 #     Sequential(Linear(784, 128), ReLU(), Linear(128, 10))   # 101,770 numbers of its own
 #
@@ -156,6 +156,7 @@ def xavier_uniform(fan_in: int, fan_out: int, rng=None) -> Tensor:
     a = sqrt(6 / (fan_in + fan_out)): variance 2 / (fan_in + fan_out).
 
     `rng`: a seed (int), a np.random.Generator, or None for unpredictable values.
+
     >>> xavier_uniform(784, 128, rng=0).shape
     (784, 128)
 
@@ -199,8 +200,8 @@ class Linear(Module):
     (64, 128)
 
     Parameters: in·out + out numbers (4 bytes each). Forward on (N, in): 2·N·in·out
-    FLOPs for the matmul, N·out for the bias; output N·out·4 bytes. `rng` seeds the
-    weight's initial values (see xavier_uniform).
+    FLOPs for the matmul, N·out for the bias; it allocates 2·N·out·4 bytes (the product,
+    then the sum with the bias). `rng` seeds the weight's initial values (xavier_uniform).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None):

@@ -36,17 +36,20 @@ PRIMITIVES += ("transpose", "exp", "log", "__getitem__")
 def call_quietly(what, fn, *args):
     """fn(*args), failing with advice if NumPy warns (overflow, divide by zero, invalid
     value) or if the result holds inf or NaN."""
+    warned = None
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         try:
             result = fn(*args)
         except RuntimeWarning as warning:
-            pytest.fail(
-                f"{what} made NumPy warn '{warning}' on logits as large as ±1000. float32 exp "
-                f"overflows above about 88.7 and log(0) is -inf: subtract the maximum before "
-                f"exp (log-sum-exp), and never take log of a number that can round to 0.",
-                pytrace=False,
-            )
+            warned = warning
+    if warned is not None:
+        pytest.fail(
+            f"{what} made NumPy warn '{warned}' on logits as large as ±1000. float32 exp "
+            f"overflows above about 88.7 and log(0) is -inf: subtract the maximum before "
+            f"exp (log-sum-exp), and never take log of a number that can round to 0.",
+            pytrace=False,
+        )
     assert isinstance(result, Tensor), f"{what} must return a Tensor, got {type(result).__name__}"
     assert np.all(np.isfinite(result.data)), f"{what} returned inf or NaN: {result.data}"
     return result

@@ -498,10 +498,11 @@ def getitem_op(self: Tensor, index) -> Tensor:
 # ## 05.7 backward(): topological order
 #
 # A rule may run only once the gradient of its result is complete, i.e. after
-# every operation that *used* that result has passed its share down. In the
-# diamond `b = a * 2; c = a * 3; d = b + c`, `a` must wait for both `b` and `c`.
-# A **topological order** of the graph — every tensor listed before all of its
-# parents — guarantees it.
+# every operation that *used* that result has passed its share down. In
+# `b = a * 2; c = b * 3; d = b + c`, `b` is used twice: its rule must wait for the
+# shares of both `c` and `d`, or `a` receives 2 instead of 8. A **topological
+# order** of the graph — every tensor listed before all of its parents —
+# guarantees it.
 #
 # Find it with a depth-first search that emits a tensor after all of its parents
 # (post-order) and reverse the list. Write the search with an explicit stack, not

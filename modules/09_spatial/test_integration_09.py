@@ -1,11 +1,13 @@
 """Integration tests for Module 09 across modules (not graded): the two convolutions
 agree with each other, and a small convolutional network learns inside Module 07's
-training loop with Module 06's Adam and Module 04's cross-entropy."""
+training step, fed by Module 08's DataLoader, with Module 06's Adam and Module 04's
+cross-entropy."""
 
 import numpy as np
 import pytest
 
 from tinytorch.core import Tensor, enable_autograd
+from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.nn import (
     Conv2d,
     CrossEntropyLoss,
@@ -18,7 +20,7 @@ from tinytorch.nn import (
     conv2d_im2col,
 )
 from tinytorch.optim import Adam
-from tinytorch.training import evaluate, train_epoch
+from tinytorch.training import evaluate, train_epoch_loader
 
 integration = pytest.mark.integration
 
@@ -69,8 +71,9 @@ def test_a_small_conv_net_learns_inside_the_training_loop():
     loss_fn = CrossEntropyLoss()
     optimizer = Adam(model.parameters(), lr=0.02)
     before = evaluate(model, loss_fn, images, labels)
+    loader = DataLoader(TensorDataset(images, labels), batch_size=16, shuffle=True, seed=2)
     for _ in range(4):
-        train_epoch(model, loss_fn, optimizer, images, labels, batch_size=16, rng=rng)
+        train_epoch_loader(model, loss_fn, optimizer, loader)
     after = evaluate(model, loss_fn, images, labels)
     assert after < 0.5 * before, f"loss should at least halve in 4 epochs: {before} → {after}"
     predictions = model(Tensor(images)).data.argmax(axis=1)

@@ -298,7 +298,7 @@ def generate(
     recomputes all earlier positions (the KV cache of 13.7 is what avoids that).
     """
     rng = np.random.default_rng(rng)
-    ids = np.array(ids, dtype=np.int64)
+    ids = np.array(ids.data if isinstance(ids, Tensor) else ids, dtype=np.int64)  # a copy
     if ids.ndim != 2:
         raise ValueError(f"ids must have shape (batch, positions), got {ids.shape}")
     ### BEGIN SOLUTION 13.5
