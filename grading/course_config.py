@@ -1,10 +1,12 @@
 """Course configuration (`template/course.yaml`): the one schema, validated at load.
 
 The instructor's course, its tiers, deadlines and overrides live in one YAML file. The
-template build reads it to decide what each tier repository holds; the grader and the
-staff tools read it (in a template repository: `.tinytorch/course.yaml`, restricted to that
-tier) for point and timeout overrides and milestone thresholds. A mistake fails here with
-the file and the key to fix, e.g. `template/course.yaml: tiers[1].deadline: ...`.
+template build reads it to decide what each tier repository holds and writes the point and
+timeout overrides into the tier's module.yaml files (so the plugin and the grader need
+nothing else); each tier repository also carries its own part as `.tinytorch/course.yaml`
+(`find_course_config`), where the staff tools and milestones find the tier, its deadline,
+the milestone thresholds and dataset choices. A mistake fails here with the file and the
+key to fix, e.g. `template/course.yaml: tiers[1].deadline: ...`.
 
 Schema `tinytorch-course/v1`, one YAML mapping:
     schema: "tinytorch-course/v1"

@@ -1,10 +1,10 @@
 """Milestone 2 — XOR and the limit of a single layer (1969).
 
-History: in 1969 Marvin Minsky and Seymour Papert's book *Perceptrons* proved that a
-single-layer perceptron can only separate its inputs with a straight line, so it cannot
-compute XOR ("exactly one input is on"). Adding a hidden layer removes the limit, but there
-was no practical way to train one until backpropagation (milestone 3), and interest in
-neural networks cooled for over a decade.
+History: in 1969 Marvin Minsky and Seymour Papert's book *Perceptrons* analysed rigorously
+what a single-layer perceptron cannot compute: it separates its inputs with one straight line
+(a hyperplane), so even XOR ("exactly one input is on") is out of reach. A hidden layer
+removes the limit, but there was no practical way to train one until backpropagation
+(milestone 3), and interest in neural networks cooled for over a decade.
 
 What this proves about your framework, in two checks that must both hold:
 1. the limit: a single-layer perceptron trained by Rosenblatt's rule, and the best of

@@ -18,7 +18,12 @@ Targets: matmul ≤ 1.5× NumPy (TinyTorch should add only a thin wrapper around
 MLP epoch ≤ 3× PyTorch CPU (both are dominated by per-operation overhead at this size).
 
 On a shared or busy machine, multi-threaded BLAS and OpenMP thrash; for steadier figures
-pin every library to one thread: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1.
+pin every library to one thread, and add --cpu-time to count only the CPU time this process
+got (time spent waiting for a core then does not count; with several threads it would also
+count threads that spin while they wait, so use it with one thread only):
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+        python scripts/benchmark_foundation.py --cpu-time
 
 Method: each case runs a few warm-up calls, then `repeats` timed rounds per framework, the
 frameworks taking turns round by round; a round times enough calls to last at least
@@ -45,27 +50,32 @@ LINEAR_BATCH, LINEAR_IN, LINEAR_OUT = 256, 512, 512
 MLP_HIDDEN, MLP_BATCH, MLP_LR = 64, 32, 0.01
 
 
-def calls_per_round(fn: Callable[[], object], min_time: float, warmup: int) -> int:
+Clock = Callable[[], float]
+
+
+def calls_per_round(
+    fn: Callable[[], object], min_time: float, warmup: int, clock: Clock = time.perf_counter
+) -> int:
     """Warm `fn` up, then double the number of calls until one round lasts `min_time`
-    seconds, so that microsecond operations are not lost in timer resolution."""
+    seconds of `clock`, so that microsecond operations are not lost in timer resolution."""
     for _ in range(warmup):
         fn()
     calls = 1
     while True:
-        start = time.perf_counter()
+        start = clock()
         for _ in range(calls):
             fn()
-        if time.perf_counter() - start >= min_time or calls >= 1 << 20:
+        if clock() - start >= min_time or calls >= 1 << 20:
             return calls
         calls *= 2
 
 
-def time_round(fn: Callable[[], object], calls: int) -> float:
-    """Seconds per call of `fn`, averaged over one round of `calls` calls."""
-    start = time.perf_counter()
+def time_round(fn: Callable[[], object], calls: int, clock: Clock = time.perf_counter) -> float:
+    """Seconds of `clock` per call of `fn`, averaged over one round of `calls` calls."""
+    start = clock()
     for _ in range(calls):
         fn()
-    return (time.perf_counter() - start) / calls
+    return (clock() - start) / calls
 
 
 # ---- the three implementations of each case ---------------------------------------------
@@ -280,7 +290,9 @@ def thread_settings(torch) -> str:
     return "; ".join(part for part in (env or "no thread limits set", torch_part) if part)
 
 
-def measure(impls: dict, repeats: int, min_time: float, warmup: int) -> dict:
+def measure(
+    impls: dict, repeats: int, min_time: float, warmup: int, clock: Clock = time.perf_counter
+) -> dict:
     """{case: {framework: median seconds per call, or None where a framework is absent}}.
 
     The frameworks take turns, one round each, `repeats` times: when other processes load
@@ -290,11 +302,11 @@ def measure(impls: dict, repeats: int, min_time: float, warmup: int) -> dict:
     times: dict[str, dict[str, float | None]] = {}
     for case in LABELS:
         fns = {name: cases[case] for name, cases in impls.items() if cases is not None}
-        calls = {name: calls_per_round(fn, min_time, warmup) for name, fn in fns.items()}
+        calls = {name: calls_per_round(fn, min_time, warmup, clock) for name, fn in fns.items()}
         rounds: dict[str, list[float]] = {name: [] for name in fns}
         for _ in range(repeats):
             for name, fn in fns.items():
-                rounds[name].append(time_round(fn, calls[name]))
+                rounds[name].append(time_round(fn, calls[name], clock))
         times[case] = {
             name: statistics.median(rounds[name]) if name in rounds else None for name in impls
         }
@@ -329,7 +341,9 @@ def report(times: dict) -> tuple[list[str], list[str]]:
     return table, verdicts
 
 
-def run(repeats: int, min_time: float, warmup: int) -> tuple[dict, list[str]]:
+def run(
+    repeats: int, min_time: float, warmup: int, cpu_time: bool = False
+) -> tuple[dict, list[str]]:
     """Time every case and print the table; return the times and the target verdicts."""
     from datasets.tinydigits import load_tinydigits
 
@@ -346,8 +360,9 @@ def run(repeats: int, min_time: float, warmup: int) -> tuple[dict, list[str]]:
         f"TinyTorch foundation benchmark — Python {platform.python_version()}, {versions}, "
         f"{os.cpu_count()} CPU cores ({thread_settings(torch)})"
     )
+    kind = "CPU time of this process" if cpu_time else "wall-clock time"
     print(
-        f"median per-call time over {repeats} rounds (each >= {min_time:g} s) after {warmup} "
+        f"median per-call {kind} over {repeats} rounds (each >= {min_time:g} s) after {warmup} "
         f"warm-up call(s)"
     )
     if hasattr(os, "getloadavg"):
@@ -356,7 +371,8 @@ def run(repeats: int, min_time: float, warmup: int) -> tuple[dict, list[str]]:
         note = ": other processes compete for the cores, expect noisy figures" if busy else ""
         print(f"load average before the run: {load:.2f}{note}")
     print("measuring ...\n", flush=True)
-    times = measure(impls, repeats, min_time, warmup)
+    clock = time.process_time if cpu_time else time.perf_counter
+    times = measure(impls, repeats, min_time, warmup, clock)
     table, verdicts = report(times)
     print("\n".join(table))
     print("\ntargets:")
@@ -372,10 +388,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="untimed calls first")
     parser.add_argument("--quick", action="store_true", help="3 rounds of >= 0.05 s")
     parser.add_argument("--check", action="store_true", help="exit 1 if a measured target fails")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with this process's CPU time instead of the wall clock: steadier on a busy "
+        "machine, but meaningful only with one thread per library (see above)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.min_time = 3, 0.05
-    _, verdicts = run(args.repeats, args.min_time, args.warmup)
+    _, verdicts = run(args.repeats, args.min_time, args.warmup, args.cpu_time)
     missed = any(line.endswith("MISSED") for line in verdicts)
     return 1 if args.check and missed else 0
 

@@ -6,9 +6,13 @@ the reporter action `classroom-resources/autograding-grading-reporter@v1` reads 
 holding that step's base64 `result` output (its src/main.js). Ids are letters and digits
 only, which is what the reporter's own input check accepts.
 
-The grader takes the graded tests from the repository's first commit (`--pristine-git`),
-so the checkout fetches the whole history. Nothing here uses a secret, and the workflow
-never runs on `pull_request_target`.
+The grader step's command line comes from grading/render.py (`classroom_step`): it takes
+the graded tests from the repository's first commit (`--pristine-git`, so the checkout
+fetches the whole history), writes `result=<base64>` to $GITHUB_OUTPUT and appends the
+module's Markdown summary to $GITHUB_STEP_SUMMARY (`--summary`), so the job summary needs
+no second grading run. Nothing here uses a secret, and the workflow never runs on
+`pull_request_target`. In the tier holding Module 20 the capstone's benchmark JSON
+(CAPSTONE_BENCHMARK, written by the capstone's run) is uploaded as its own artifact.
 """
 
 from __future__ import annotations

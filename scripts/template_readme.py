@@ -19,8 +19,11 @@ SOLUTIONS_BANNER = """\
 
 
 def _modules_range(numbers) -> str:
+    """'Modules 08–13' or 'Module 02'."""
     numbers = sorted(numbers)
-    return f"{numbers[0]:02d}–{numbers[-1]:02d}" if len(numbers) > 1 else f"{numbers[0]:02d}"
+    if len(numbers) == 1:
+        return f"Module {numbers[0]:02d}"
+    return f"Modules {numbers[0]:02d}–{numbers[-1]:02d}"
 
 
 def _wrap(text: str) -> str:
@@ -33,15 +36,16 @@ def carry_forward_text(config: CourseConfig, tier: Tier, carried: tuple[ModuleMe
         return "This is the first tier: everything starts here.\n"
     if tier.carry_forward == "reference":
         names = ", ".join(f"{m.number:02d} {m.title}" for m in carried)
+        one = len(earlier) == 1
         return _wrap(
-            f"Modules {_modules_range(earlier)} of the earlier tiers are here as the course's "
-            f"**reference implementation** ({names}), so your work stands on a correct base. "
-            "They are read-only and not graded in this repository: a change to them is reported "
-            "as a change to a protected file.\n"
+            f"{_modules_range(earlier)} of the earlier tiers {'is' if one else 'are'} here as "
+            f"the course's **reference implementation** ({names}), so your work stands on a "
+            f"correct base. {'It is' if one else 'They are'} read-only and not graded in this "
+            "repository: a change is reported as a change to a protected file.\n"
         )
     folders = ", ".join(f"`modules/{n:02d}_*`" for n in earlier)
     return _wrap(
-        f"This tier builds on **your own** Modules {_modules_range(earlier)}. Copy their "
+        f"This tier builds on **your own** {_modules_range(earlier)}. Copy the "
         f"folders ({folders}) from your earlier repository into `modules/` before you start: "
         "this tier's code imports them, but they are not graded again here.\n"
     )
@@ -70,7 +74,7 @@ def render_readme(
     return f"""\
 {SOLUTIONS_BANNER if with_solutions else ""}# {config.name} — {tier.title}
 
-{config.institution}, {config.term}. Modules {_modules_range(tier.modules)}.
+{config.institution}, {config.term}. {_modules_range(tier.modules)}.
 **Deadline: {deadline.strftime("%A %d %B %Y, %H:%M")} ({config.timezone})**, that is
 `{tier.deadline.isoformat()}`. GitHub Classroom records the points of every push.
 
