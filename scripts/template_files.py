@@ -206,7 +206,7 @@ def _closure(root: Path, package: str, seeds: set[str], importers: list[Path]) -
 
 
 def _package_files(root: Path, package: str, names: set[str]) -> list[Entry]:
-    """__init__.py plus each named module `<name>.py` and its folder `<name>/`."""
+    """__init__.py, README.md and each named module `<name>.py` with its folder `<name>/`."""
     folder = root / package
     if not folder.is_dir():
         return []
@@ -216,7 +216,7 @@ def _package_files(root: Path, package: str, names: set[str]) -> list[Entry]:
         top = relative.parts[0]
         if _infrastructure_test(relative) or top.startswith("build_"):
             continue
-        if top == "__init__.py" or top.removesuffix(".py") in names:
+        if top in ("__init__.py", "README.md") or top.removesuffix(".py") in names:
             chosen.append(Entry(path, Path(package) / relative))
     return chosen
 

@@ -38,6 +38,14 @@ autograd = sys.modules[enable_autograd.__module__]
 exercise = pytest.mark.exercise
 
 
+@pytest.fixture(autouse=True)
+def recording_on():
+    """Every test starts with recording on, even if an unfinished no_grad (05.8) left it off."""
+    autograd._GradMode.enabled = True
+    yield
+    autograd._GradMode.enabled = True
+
+
 # ---- helpers -----------------------------------------------------------------------
 def reference_unbroadcast(grad: np.ndarray, shape) -> np.ndarray:
     """Sum `grad` back to `shape`, computed differently from 05.1 on purpose: number the

@@ -519,8 +519,9 @@ def environment() -> dict:
 # ## Try it
 #
 # Run this file (`python modules/19_benchmarking/benchmarking.py`): it times a
-# matrix product on contiguous and on transposed operands, and says whether the
-# difference is significant.
+# matrix product with a row-major and with a column-major right operand, then a sum
+# over values spread 64 bytes apart against the same values packed, and says which
+# differences are significant.
 
 # %%
 if __name__ == "__main__":
@@ -535,5 +536,9 @@ if __name__ == "__main__":
     print("column-major", summarize(strided * 1e3), "ms")
     low, high = bootstrap_interval(packed * 1e3)
     print(f"median row-major time: 95% bootstrap interval {low:.3f}–{high:.3f} ms")
-    print(compare(strided, packed))
-    print("two equal variants:", compare(packed[:15], packed[15:]))
+    print("matmul, column-major vs row-major:", compare(strided, packed))
+    values = rng.normal(size=4 * 1024 * 1024).astype(np.float32)
+    spread, dense = values[::16], values[::16].copy()
+    spread_times = measure(spread.sum, repeats=30, warmup=3)
+    dense_times = measure(dense.sum, repeats=30, warmup=3)
+    print("sum, spread vs packed:", compare(spread_times, dense_times))
