@@ -26,7 +26,7 @@ from grading.results import (
     short_message,
     without_durations,
 )
-from grading.schemas import SchemaError, can_validate, validate
+from grading.schemas import SCHEMAS, SchemaError, can_validate, load_schema, validate
 
 LIMITS = RunLimits(test_timeout=30.0, wall_time=300.0, memory_bytes=2 << 30)
 META = ModuleMeta(
@@ -396,3 +396,13 @@ def test_classroom_workflow_steps_use_reporter_env_names():
     reporter = classroom_reporter_step([1, 3])
     assert reporter["with"]["runners"] == "module01,module03"
     assert reporter["env"]["MODULE03_RESULTS"] == "${{ steps.module03.outputs.result }}"
+
+
+@pytest.mark.skipif(not can_validate(), reason="jsonschema not installed")
+def test_every_schema_is_a_valid_json_schema_with_its_versioned_id():
+    import jsonschema
+
+    for name, filename in SCHEMAS.items():
+        schema = load_schema(name)
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+        assert ".v1." in filename and schema["$id"].endswith("/v1")

@@ -30,7 +30,7 @@ SETUP_PYTHON = "actions/setup-python@v6"
 UPLOAD = "actions/upload-artifact@v6"  # v4/v5 run on node20, removed from runners
 RESULTS_DIR = ".tinytorch/results"
 CAPSTONE_MODULE = 20
-CAPSTONE_BENCHMARK = "capstone_benchmark.json"
+CAPSTONE_BENCHMARK = "out/capstone/submission.json"  # milestone 6 writes it (its --out default)
 # Every step after the install runs even when an earlier one failed (a failing module must
 # not hide the points of the next), but not when the run was cancelled.
 UNLESS_CANCELLED = "${{ !cancelled() }}"

@@ -247,3 +247,9 @@ def test_workflow_steps_run_locally_stubs_score_zero(tmp_path, workflow_commands
     assert payload["status"] == "fail" and payload["max_score"] == 60
     assert sum(test["score"] for test in payload["tests"]) == 0
     assert "0 / 60" in summary
+
+
+def test_the_uploaded_capstone_file_is_the_one_milestone_6_writes():
+    from milestones.m6_mlperf_submission import DEFAULT_OUT
+
+    assert DEFAULT_OUT.as_posix() == CAPSTONE_BENCHMARK

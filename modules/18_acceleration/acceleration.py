@@ -233,9 +233,10 @@ def blocked_matmul(a, b, block_size: int = 64) -> np.ndarray:
         for j0 in range(0, m, block_size):
             tile = out[i0 : i0 + block_size, j0 : j0 + block_size]  # a view: += writes to out
             for k0 in range(0, k, block_size):
-                tile += a[i0 : i0 + block_size, k0 : k0 + block_size] @ b[
-                    k0 : k0 + block_size, j0 : j0 + block_size
-                ]
+                tile += (
+                    a[i0 : i0 + block_size, k0 : k0 + block_size]
+                    @ b[k0 : k0 + block_size, j0 : j0 + block_size]
+                )
     return out
     ### END SOLUTION
 

@@ -43,7 +43,9 @@ def reference_windows(x: np.ndarray, kh: int, kw: int, stride: int, padding: int
     out = np.zeros((*x.shape[:2], out_h, out_w, kh, kw), dtype=np.float32)
     for i in range(out_h):
         for j in range(out_w):
-            out[:, :, i, j] = padded[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+            out[:, :, i, j] = padded[
+                :, :, i * stride : i * stride + kh, j * stride : j * stride + kw
+            ]
     return out
 
 

@@ -407,7 +407,9 @@ def permutation_test(
     count = 0
     for _ in range(resamples):
         shuffled = rng.permutation(pooled)
-        difference = abs(float(statistic(shuffled[: a.size])) - float(statistic(shuffled[a.size :])))
+        difference = abs(
+            float(statistic(shuffled[: a.size])) - float(statistic(shuffled[a.size :]))
+        )
         count += difference >= observed - 1e-12 * max(1.0, observed)
     return (count + 1) / (resamples + 1)
     ### END SOLUTION

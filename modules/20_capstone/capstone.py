@@ -178,7 +178,9 @@ class FrozenMLP:
         ### END SOLUTION
 
     def __repr__(self) -> str:
-        shapes = ", ".join(f"{w.shape[0]}→{w.shape[1]}{'+relu' if r else ''}" for w, _, r in self.layers)
+        shapes = ", ".join(
+            f"{w.shape[0]}→{w.shape[1]}{'+relu' if r else ''}" for w, _, r in self.layers
+        )
         return f"FrozenMLP({shapes}; {self.model_bytes:,} bytes)"
 
 
@@ -205,7 +207,9 @@ def freeze(model) -> FrozenMLP:
 # %% [markdown]
 # ## 20.3 — int8 weights
 #
-# A float32 weight takes 4 bytes; an int8 takes 1. Store each weight column j
+# A float32 weight takes 4 bytes; an int8 takes 1. Module 15's `QuantizedLinear`
+# stores its weights with one symmetric scale per output column; do the same on the
+# frozen arrays, so the result stays a plain NumPy program. Store each weight column j
 # (the weights feeding output j) as small integers q with one float32 scale:
 #
 #     scale_j = max_i |w[i, j]| / 127          (1.0 if the column is all zeros)
@@ -295,7 +299,10 @@ def _predict_all(predict, x: np.ndarray, batch_size: int) -> np.ndarray:
     """Logits of every row of x, batch_size rows per call, in order."""
     ### BEGIN SOLUTION 20.4
     return np.concatenate(
-        [np.asarray(predict(x[start : start + batch_size])) for start in range(0, len(x), batch_size)]
+        [
+            np.asarray(predict(x[start : start + batch_size]))
+            for start in range(0, len(x), batch_size)
+        ]
     )
     ### END SOLUTION
 
@@ -379,7 +386,9 @@ def _check_metrics(name: str, metrics: dict) -> None:
     ### BEGIN SOLUTION 20.5
     for metric in METRICS:
         if metric not in metrics:
-            raise ValueError(f"{name}.{metric} is missing: measure_variant returns all of {METRICS}")
+            raise ValueError(
+                f"{name}.{metric} is missing: measure_variant returns all of {METRICS}"
+            )
         value = metrics[metric]
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise ValueError(f"{name}.{metric} must be a number, got {value!r}")
@@ -577,7 +586,7 @@ if __name__ == "__main__":
     inputs = (centers[labels] + rng.normal(size=(600, 16))).astype(np.float32)
     net = Sequential(Linear(16, 32, rng=0), ReLU(), Linear(32, 4, rng=1))
     adam, loss_fn = Adam(net.parameters(), lr=0.02), CrossEntropyLoss()
-    for step in range(100):
+    for _ in range(100):
         batch = rng.integers(0, 400, size=32)
         adam.zero_grad()
         loss_fn(net(Tensor(inputs[batch])), Tensor(labels[batch])).backward()

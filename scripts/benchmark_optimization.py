@@ -1,0 +1,175 @@
+"""What do the optimization modules buy? Size, accuracy and speed figures, in one run.
+
+    python scripts/benchmark_optimization.py            # every section
+    python scripts/benchmark_optimization.py --quick    # fewer epochs and repeats, a smoke run
+
+Sections (each the reference solution of its module, run on the same machine):
+    quantization   Module 15: a 64-128-128-10 MLP trained on TinyDigits (1,438 train /
+                   359 test images), float32 against int8 — weight bytes, all stored bytes,
+                   test accuracy, forward time on the test set
+    pruning        Module 16: test accuracy of pruned copies of the same MLP at 0/50/80/90/95 %
+                   sparsity (per layer and global magnitude pruning, no retraining), structured
+                   pruning at 50 %, and dense against CSR bytes at 90 %
+    kv cache       Module 17: greedy generation of 25, 50 and 100 tokens with a GPT
+                   (vocab 256, D 128, 4 heads, 4 blocks), without and with the KV cache —
+                   median times, speedup, identical tokens, cache bytes
+Module 18 adds its own section to SECTIONS below (loops against array operations); until
+then this script reports the modules 15–17 only.
+
+Method: times are medians of `repeats` calls (default 5) after one warm-up call, measured
+with Module 14's time_function. Every figure is measured in this run; nothing is asserted
+(a benchmark prints, tests check correctness). Multi-threaded BLAS on a shared two-core
+machine thrashes, so this script pins NumPy's libraries to one thread unless you set the
+variables yourself.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # before NumPy is imported: steadier figures
+
+import argparse
+import copy
+import platform
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from datasets.tinydigits import load_tinydigits
+from tinytorch.compression import (
+    global_magnitude_prune,
+    prune_each_layer,
+    pruning_sweep,
+    sparsity_report,
+    structured_prune,
+)
+from tinytorch.core import Tensor, enable_autograd, no_grad
+from tinytorch.generation import compare_generation
+from tinytorch.nn import GPT, CrossEntropyLoss, Linear, ReLU, Sequential, kv_cache_bytes
+from tinytorch.optim import Adam
+from tinytorch.profiling import time_function
+from tinytorch.quantization import quantization_report, quantize_model
+from tinytorch.training import accuracy, fit
+
+HIDDEN = 128
+SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95)
+GENERATED = (25, 50, 100)
+PROMPT_LENGTH = 8
+
+
+def trained_mlp(data, epochs: int) -> Sequential:
+    """A 64-128-128-10 MLP trained on TinyDigits with Adam (seeded: the same every run)."""
+    x_train, y_train, _, _ = data
+    model = Sequential(
+        Linear(64, HIDDEN, rng=0),
+        ReLU(),
+        Linear(HIDDEN, HIDDEN, rng=1),
+        ReLU(),
+        Linear(HIDDEN, 10, rng=2),
+    )
+    optimizer = Adam(model.parameters(), lr=0.005)
+    fit(model, CrossEntropyLoss(), optimizer, x_train, y_train, epochs=epochs, batch_size=32)
+    return model
+
+
+def quantization_section(model, data, repeats: int) -> None:
+    x_train, _, x_test, y_test = data
+    small = quantize_model(model, [x_train[:512]])
+    report = quantization_report(model, small, x_test, y_test)
+    batch = Tensor(x_test)
+    with no_grad():
+        float_time = time_function(model, batch, repeats=repeats).median
+        int8_time = time_function(small, batch, repeats=repeats).median
+    print("quantization (Module 15): float32 against int8, TinyDigits test set")
+    print(f"  {'':>14} {'weight bytes':>13} {'all bytes':>10} {'accuracy':>9} {'forward ms':>11}")
+    rows = (
+        ("float32", report.float_weight_bytes, report.float_bytes, report.float_accuracy),
+        ("int8", report.quantized_weight_bytes, report.quantized_bytes, report.quantized_accuracy),
+    )
+    for (name, weights, total, acc), seconds in zip(rows, (float_time, int8_time), strict=True):
+        print(f"  {name:>14} {weights:>13,} {total:>10,} {acc:>9.3f} {seconds * 1e3:>11.3f}")
+    print(
+        f"  weights {report.weight_ratio:.2f}x smaller, everything {report.size_ratio:.2f}x; "
+        f"accuracy change {report.accuracy_change * 100:+.1f} points; int8 forward "
+        f"{int8_time / float_time:.1f}x the float time (NumPy's integer matmul has no fast kernel)"
+    )
+
+
+def pruning_section(model, data) -> None:
+    _, _, x_test, y_test = data
+    print("pruning (Module 16): test accuracy of pruned copies, no retraining")
+    per_layer = pruning_sweep(model, x_test, y_test, SPARSITIES, prune_each_layer)
+    overall = pruning_sweep(model, x_test, y_test, SPARSITIES, global_magnitude_prune)
+    print(f"  {'sparsity':>9} {'per layer':>10} {'global':>8}")
+    for mine, theirs in zip(per_layer, overall, strict=True):
+        print(f"  {mine.sparsity:>9.0%} {mine.accuracy:>10.3f} {theirs.accuracy:>8.3f}")
+    smaller = structured_prune(model, 0.5)
+    before = sum(p.size for p in model.parameters())
+    after = sum(p.size for p in smaller.parameters())
+    print(
+        f"  structured 50 %: {before:,} -> {after:,} parameters ({before / after:.2f}x fewer), "
+        f"accuracy {accuracy(smaller, x_test, y_test):.3f}"
+    )
+    pruned = copy.deepcopy(model)
+    global_magnitude_prune(pruned, 0.9)
+    rows = sparsity_report(pruned)
+    dense, csr = sum(r.dense_bytes for r in rows), sum(r.csr_bytes for r in rows)
+    print(f"  at 90 % (global): dense {dense:,} B, CSR {csr:,} B ({csr / dense:.0%} of dense)")
+
+
+def kv_cache_section(repeats: int) -> None:
+    model = GPT(vocab_size=256, dim=128, num_heads=4, num_layers=4, max_len=128, rng=0)
+    prompt = np.random.default_rng(1).integers(0, 256, size=(1, PROMPT_LENGTH))
+    print(
+        "kv cache (Module 17): greedy generation, GPT vocab 256, D 128, 4 heads, 4 blocks, "
+        f"prompt {PROMPT_LENGTH}"
+    )
+    header = f"{'tokens':>7} {'uncached s':>11} {'cached s':>9} {'speedup':>8} {'same':>5}"
+    print(f"  {header} {'cache B':>9}")
+    for count in GENERATED:
+        timing = compare_generation(model, prompt, count, warmup=1, repeats=repeats)
+        cache = kv_cache_bytes(4, 4, 32, PROMPT_LENGTH + count - 1)
+        print(
+            f"  {count:>7} {timing.uncached_seconds:>11.3f} {timing.cached_seconds:>9.3f} "
+            f"{timing.speedup:>7.1f}x {str(timing.tokens_match):>5} {cache:>9,}"
+        )
+
+
+# One entry per section: (name, function of the shared context). Module 18's section goes here.
+SECTIONS: list[tuple[str, Callable[[dict], None]]] = [
+    ("quantization", lambda ctx: quantization_section(ctx["model"], ctx["data"], ctx["repeats"])),
+    ("pruning", lambda ctx: pruning_section(ctx["model"], ctx["data"])),
+    ("kv cache", lambda ctx: kv_cache_section(ctx["repeats"])),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats")
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per figure")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (1 if args.quick else 5)
+    epochs = 5 if args.quick else 20
+    enable_autograd()
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cores, "
+        f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}, repeats {repeats}\n"
+    )
+    start = time.perf_counter()
+    data = load_tinydigits()
+    model = trained_mlp(data, epochs)
+    print(f"trained the 64-{HIDDEN}-{HIDDEN}-10 MLP on TinyDigits for {epochs} epochs\n")
+    context = {"model": model, "data": data, "repeats": repeats}
+    for _, section in SECTIONS:
+        section(context)
+        print()
+    print(f"total {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
