@@ -105,6 +105,8 @@ def points_table(results: dict) -> str:
     lines.append("-" * (width + 24))
     points = f"{total['earned']}/{total['possible']}"
     lines.append(f"{'Total':<{width}}  {points:>9}  {results['status']}")
+    for milestone in results["milestones"]:
+        lines.append(f"Milestone {milestone['number']} {milestone['name']}: {milestone['message']}")
     for finding in results["tamper"]["findings"]:
         lines.append(f"WARNING {finding['message']}")
     for error in results["errors"]:

@@ -20,7 +20,9 @@ Method: times are medians of `repeats` calls (default 5) after one warm-up call,
 with Module 14's time_function. Every figure is measured in this run; nothing is asserted
 (a benchmark prints, tests check correctness). Multi-threaded BLAS on a shared two-core
 machine thrashes, so this script pins NumPy's libraries to one thread unless you set the
-variables yourself.
+variables yourself. With one thread, the process's CPU time (time.process_time) is what the
+work costs, and unlike wall-clock time it does not grow when other programs share the
+cores; it is the default clock here (--wall switches to time.perf_counter).
 """
 
 from __future__ import annotations
@@ -76,14 +78,14 @@ def trained_mlp(data, epochs: int) -> Sequential:
     return model
 
 
-def quantization_section(model, data, repeats: int) -> None:
+def quantization_section(model, data, repeats: int, clock: Callable[[], float]) -> None:
     x_train, _, x_test, y_test = data
     small = quantize_model(model, [x_train[:512]])
     report = quantization_report(model, small, x_test, y_test)
     batch = Tensor(x_test)
     with no_grad():
-        float_time = time_function(model, batch, repeats=repeats).median
-        int8_time = time_function(small, batch, repeats=repeats).median
+        float_time = time_function(model, batch, repeats=repeats, clock=clock).median
+        int8_time = time_function(small, batch, repeats=repeats, clock=clock).median
     print("quantization (Module 15): float32 against int8, TinyDigits test set")
     print(f"  {'':>14} {'weight bytes':>13} {'all bytes':>10} {'accuracy':>9} {'forward ms':>11}")
     rows = (
@@ -121,7 +123,7 @@ def pruning_section(model, data) -> None:
     print(f"  at 90 % (global): dense {dense:,} B, CSR {csr:,} B ({csr / dense:.0%} of dense)")
 
 
-def kv_cache_section(repeats: int) -> None:
+def kv_cache_section(repeats: int, clock: Callable[[], float]) -> None:
     model = GPT(vocab_size=256, dim=128, num_heads=4, num_layers=4, max_len=128, rng=0)
     prompt = np.random.default_rng(1).integers(0, 256, size=(1, PROMPT_LENGTH))
     print(
@@ -131,7 +133,7 @@ def kv_cache_section(repeats: int) -> None:
     header = f"{'tokens':>7} {'uncached s':>11} {'cached s':>9} {'speedup':>8} {'same':>5}"
     print(f"  {header} {'cache B':>9}")
     for count in GENERATED:
-        timing = compare_generation(model, prompt, count, warmup=1, repeats=repeats)
+        timing = compare_generation(model, prompt, count, warmup=1, repeats=repeats, clock=clock)
         cache = kv_cache_bytes(4, 4, 32, PROMPT_LENGTH + count - 1)
         print(
             f"  {count:>7} {timing.uncached_seconds:>11.3f} {timing.cached_seconds:>9.3f} "
@@ -141,9 +143,12 @@ def kv_cache_section(repeats: int) -> None:
 
 # One entry per section: (name, function of the shared context). Module 18's section goes here.
 SECTIONS: list[tuple[str, Callable[[dict], None]]] = [
-    ("quantization", lambda ctx: quantization_section(ctx["model"], ctx["data"], ctx["repeats"])),
+    (
+        "quantization",
+        lambda ctx: quantization_section(ctx["model"], ctx["data"], ctx["repeats"], ctx["clock"]),
+    ),
     ("pruning", lambda ctx: pruning_section(ctx["model"], ctx["data"])),
-    ("kv cache", lambda ctx: kv_cache_section(ctx["repeats"])),
+    ("kv cache", lambda ctx: kv_cache_section(ctx["repeats"], ctx["clock"])),
 ]
 
 
@@ -151,19 +156,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per figure")
+    parser.add_argument("--wall", action="store_true", help="wall-clock time, not CPU time")
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 5)
     epochs = 5 if args.quick else 20
+    clock = time.perf_counter if args.wall else time.process_time
     enable_autograd()
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cores, "
-        f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}, repeats {repeats}\n"
+        f"BLAS threads {os.environ.get('OPENBLAS_NUM_THREADS')}, repeats {repeats}, "
+        f"clock {'wall (perf_counter)' if args.wall else 'CPU (process_time)'}\n"
     )
     start = time.perf_counter()
     data = load_tinydigits()
     model = trained_mlp(data, epochs)
     print(f"trained the 64-{HIDDEN}-{HIDDEN}-10 MLP on TinyDigits for {epochs} epochs\n")
-    context = {"model": model, "data": data, "repeats": repeats}
+    context = {"model": model, "data": data, "repeats": repeats, "clock": clock}
     for _, section in SECTIONS:
         section(context)
         print()

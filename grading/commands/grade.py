@@ -49,6 +49,7 @@ from grading.course_config import (
     load_course_config,
 )
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
+from grading.milestone_runs import run_milestones
 from grading.plugin import COURSE_ENV, apply_course_config
 from grading.protected import (
     MANIFEST_PATH,
@@ -105,6 +106,7 @@ class GradeSettings:
     root: Path
     modules_root: Path
     modules: tuple[str, ...] | None = None
+    milestones: tuple[int, ...] = ()
     out: Path | None = None
     pristine_dir: Path | None = None
     pristine_git: bool = False
@@ -176,6 +178,12 @@ def resolve_settings(args: argparse.Namespace, environ=os.environ) -> GradeSetti
     pristine_dir = Path(args.pristine).resolve() if args.pristine else None
     if pristine_dir is not None and not (pristine_dir / "modules").is_dir():
         raise SettingsError(f"--pristine: {pristine_dir} has no modules/ folder")
+    milestones = ()
+    if getattr(args, "milestones", None):
+        try:
+            milestones = tuple(int(part) for part in args.milestones.split(",") if part.strip())
+        except ValueError as error:
+            raise SettingsError(f"--milestones takes numbers such as 1,2,3: {error}") from error
     modules = None
     if args.modules:
         modules = tuple(part.strip() for part in args.modules.split(",") if part.strip())
@@ -183,6 +191,7 @@ def resolve_settings(args: argparse.Namespace, environ=os.environ) -> GradeSetti
         root=root,
         modules_root=modules_root,
         modules=modules,
+        milestones=milestones,
         out=Path(args.out).resolve() if args.out else None,
         pristine_dir=pristine_dir,
         pristine_git=bool(args.pristine_git),
@@ -199,6 +208,11 @@ def resolve_settings(args: argparse.Namespace, environ=os.environ) -> GradeSetti
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--modules", metavar="LIST", help=MODULES_HELP)
+    parser.add_argument(
+        "--milestones",
+        metavar="LIST",
+        help="also run these milestones (e.g. 1,2,3) and report PASS/FAIL with the grade",
+    )
     parser.add_argument("--out", metavar="DIR", help=OUT_HELP)
     parser.add_argument("--pristine", metavar="DIR", help=PRISTINE_HELP)
     parser.add_argument("--pristine-git", action="store_true", help=PRISTINE_GIT_HELP)
@@ -351,7 +365,8 @@ def grade(settings: GradeSettings, work: Path) -> dict:
             )
         modules.append(build_module(meta, run, files, aliases))
     modules.sort(key=lambda m: m["number"])
-    return build_results(modules, tests_source, tamper, milestones=[], errors=errors)
+    milestones = run_milestones(settings.milestones, settings.root, modules_root)
+    return build_results(modules, tests_source, tamper, milestones=milestones, errors=errors)
 
 
 # ---- the command shell ----------------------------------------------------------------------

@@ -1,9 +1,16 @@
-"""`tiny milestone 3`: run a historical milestone; exit 0 on PASS, 1 on FAIL."""
+"""`tiny milestone 3`: run a historical milestone; exit 0 on PASS, 1 on FAIL.
+
+In GitHub Actions ($GITHUB_STEP_SUMMARY set) the milestone's verdict line is also
+appended to the job summary, so students and TAs see every milestone's result there.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
+import os
 import sys
 
 from grading.repo import REPO_ROOT
@@ -24,12 +31,45 @@ def add_arguments(parser) -> None:
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="options for the milestone (--help)")
 
 
+class _Tee(io.TextIOBase):
+    """Write to the real stdout and keep a copy, so the verdict can be summarised."""
+
+    def __init__(self, stream):
+        self.stream, self.copy = stream, io.StringIO()
+
+    def write(self, text: str) -> int:
+        self.copy.write(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def verdict_line(output: str) -> str | None:
+    """The last line of a milestone's output that states its verdict (PASS…/FAIL…), if any."""
+    verdicts = [line.strip() for line in output.splitlines()]
+    verdicts = [line for line in verdicts if line.startswith(("PASS", "FAIL"))]
+    return verdicts[-1] if verdicts else None
+
+
+def summary_row(number: int, exit_code: int, output: str) -> str:
+    """One Markdown line for the job summary: the milestone, PASS/FAIL and its verdict."""
+    verdict = verdict_line(output) or f"exited with code {exit_code}"
+    mark = "✅" if exit_code == 0 else "❌"
+    return f"- {mark} **Milestone {number}**: {verdict}\n"
+
+
 def run(args) -> int:
     milestones = available_milestones()
     if args.number not in milestones:
         shipped = ", ".join(str(n) for n in milestones) or "none"
-        print(
-            f"no milestone {args.number} in this repository (available: {shipped})", file=sys.stderr
-        )
+        print(f"no milestone {args.number} here (available: {shipped})", file=sys.stderr)
         return 2
-    return int(importlib.import_module(milestones[args.number]).main(args.rest) or 0)
+    tee = _Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        exit_code = int(importlib.import_module(milestones[args.number]).main(args.rest) or 0)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(summary_row(args.number, exit_code, tee.copy.getvalue()))
+    return exit_code

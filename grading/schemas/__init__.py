@@ -4,9 +4,13 @@
     classroom_result   classroom_result.v1.schema.json  tinytorch/classroom-result/v1
     protected          protected.v1.schema.json         tinytorch/protected/v1
     test_events        test_events.v1.schema.json       tinytorch/test-events/v1
+    classroom50_result   classroom50_result.v1.schema.json   classroom50/result/v1
+    classroom50_scores   classroom50_scores.v1.schema.json   classroom50/scores/v1
+    gradescope_results   gradescope_results.v1.schema.json   tinytorch/gradescope-results/v1
 
 Written by grading/results.py, grading/render.py, grading/protected.py and
-grading/plugin.py respectively.
+grading/plugin.py respectively; the platform formats by grading/classroom50.py and
+grading/gradescope.py (Classroom 50's scores.json is read by grading/grade_imports.py).
 
 A breaking change gets a new file (`*.v2.schema.json`) and a new id; readers check the id.
 
@@ -28,6 +32,9 @@ SCHEMAS = {
     "classroom_result": "classroom_result.v1.schema.json",
     "protected": "protected.v1.schema.json",
     "test_events": "test_events.v1.schema.json",
+    "classroom50_result": "classroom50_result.v1.schema.json",
+    "classroom50_scores": "classroom50_scores.v1.schema.json",
+    "gradescope_results": "gradescope_results.v1.schema.json",
 }
 
 

@@ -1,0 +1,159 @@
+"""Batch grading of cloned student repositories: layout, naming and the summary (pure).
+
+`tiny grade-batch` (grading/commands/grade_batch.py) finds the repositories, grades each
+with the same code as CI (grading/commands/grade.py) and hands the results here.
+
+Layout, as `gh classroom clone student-repos` makes it (github/gh-classroom
+cmd/gh-classroom/clone/student-repos: `<directory>/<assignment slug>-submissions/<repo name>`,
+where Classroom names a student's repository `<assignment slug>-<github username>`):
+
+    DIR/                                  the folder given, either
+      tinytorch-foundation-submissions/   ... a folder of such folders (one per assignment)
+        tinytorch-foundation-ada-l/       ... or one of them: each child with a modules/
+        tinytorch-foundation-bobcat/          folder or a .git is a student repository
+
+summary.csv, one row per repository, sorted by assignment then student:
+
+    assignment, student, repository, status, points, possible, <module key>..., tampered, error
+
+  status: passed / failed / error (the results object's status; "error" also when the
+  repository could not be graded at all, then `error` says why); points/possible: totals;
+  <module key> (e.g. 01_tensor): points earned in that module, empty if not graded there;
+  tampered: protected files changed, as "path (modified|deleted|added)" joined by "; ".
+  With --audit-only, points and module columns are empty and status is "audited".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+SUBMISSIONS_SUFFIX = "-submissions"
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class StudentRepo:
+    assignment: str  # the assignment slug ('' when the folder name does not say)
+    student: str  # GitHub username, from the repository name
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.assignment}/{self.student}" if self.assignment else self.student
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    repo: StudentRepo
+    results: dict | None = None  # tinytorch/results/v1, when graded
+    findings: tuple[dict, ...] = ()  # tamper findings (also inside results when graded)
+    error: str | None = None  # why the repository could not be graded
+
+
+def assignment_slug(folder_name: str) -> str:
+    """'tinytorch-foundation-submissions' -> 'tinytorch-foundation'; other names: ''."""
+    if folder_name.endswith(SUBMISSIONS_SUFFIX) and len(folder_name) > len(SUBMISSIONS_SUFFIX):
+        return folder_name[: -len(SUBMISSIONS_SUFFIX)]
+    return ""
+
+
+def student_name(repo_name: str, assignment: str) -> str:
+    """'tinytorch-foundation-ada-l' in assignment 'tinytorch-foundation' -> 'ada-l'."""
+    prefix = f"{assignment}-"
+    if assignment and repo_name.startswith(prefix) and len(repo_name) > len(prefix):
+        return repo_name[len(prefix) :]
+    return repo_name
+
+
+def choose_template(assignment: str, templates: Sequence[str]) -> str | None:
+    """The built tier template (by folder name) for an assignment slug: the one whose name
+    is a whole word of the slug ('tinytorch-foundation' -> 'foundation'); None if no single
+    one fits."""
+    words = f"-{_NON_SLUG.sub('-', assignment.lower())}-"
+    found = [name for name in templates if f"-{name.lower()}-" in words]
+    best = [n for n in found if not any(n != o and f"-{n}-" in f"-{o}-" for o in found)]
+    return best[0] if len(best) == 1 else None
+
+
+def findings_of(entry: BatchEntry) -> list[dict]:
+    """The tamper findings of a repository, graded or only audited."""
+    return list(entry.results["tamper"]["findings"] if entry.results else entry.findings)
+
+
+def tamper_text(findings: Sequence[dict]) -> str:
+    return "; ".join(f"{f['path']} ({f['kind']})" for f in findings)
+
+
+def module_keys(entries: Sequence[BatchEntry]) -> list[str]:
+    """Every module key graded in any repository, in course order."""
+    keys = {m["key"] for e in entries if e.results for m in e.results["modules"]}
+    return sorted(keys)
+
+
+def summary_rows(entries: Sequence[BatchEntry], audit_only: bool = False) -> list[dict]:
+    """One dict per repository, in the order of summary.csv (schema in the docstring)."""
+    keys = module_keys(entries)
+    rows = []
+    for entry in sorted(entries, key=lambda e: (e.repo.assignment, e.repo.student)):
+        results = entry.results
+        row = {
+            "assignment": entry.repo.assignment,
+            "student": entry.repo.student,
+            "repository": entry.repo.path.name,
+            "status": "error" if entry.error else ("audited" if audit_only else ""),
+            "points": "",
+            "possible": "",
+        }
+        row.update({key: "" for key in keys})
+        if results is not None:
+            row["status"] = results["status"]
+            row["points"] = str(results["points"]["earned"])
+            row["possible"] = str(results["points"]["possible"])
+            for module in results["modules"]:
+                row[module["key"]] = str(module["points"]["earned"])
+        errors = [entry.error] if entry.error else list((results or {}).get("errors", []))
+        row["tampered"] = tamper_text(findings_of(entry))
+        row["error"] = "; ".join(errors)
+        rows.append(row)
+    return rows
+
+
+def render_summary_csv(entries: Sequence[BatchEntry], audit_only: bool = False) -> str:
+    rows = summary_rows(entries, audit_only)
+    fixed = ["assignment", "student", "repository", "status", "points", "possible"]
+    header = fixed + module_keys(entries) + ["tampered", "error"]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def progress_line(entry: BatchEntry, done: int, total: int) -> str:
+    """'[2/40] tinytorch-foundation/ada-l: 60/60 passed' (plus tampering or the error)."""
+    head = f"[{done}/{total}] {entry.repo.label}: "
+    if entry.error:
+        return head + f"NOT GRADED: {entry.error}"
+    if entry.results is None:
+        body = "protected files unchanged" if not entry.findings else "TAMPERED"
+    else:
+        points = entry.results["points"]
+        body = f"{points['earned']}/{points['possible']} {entry.results['status']}"
+        if entry.results["tamper"]["findings"]:
+            body += ", TAMPERED"
+    return head + body
+
+
+def tamper_report(entries: Sequence[BatchEntry]) -> str:
+    """Every repository whose protected files changed, with the files; '' when none."""
+    lines = []
+    for entry in sorted(entries, key=lambda e: (e.repo.assignment, e.repo.student)):
+        if findings_of(entry):
+            lines.append(f"{entry.repo.label} ({entry.repo.path}):")
+            lines += [f"  {f['message']}" for f in findings_of(entry)]
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,25 @@
+"""Milestone runs attached to a grade: verdicts are read from the milestone's own output."""
+
+from grading.commands.milestone import summary_row, verdict_line
+from grading.milestone_runs import milestone_record
+
+
+def test_the_verdict_is_the_last_pass_or_fail_line():
+    output = "epoch 1 ...\nFAIL: 80% (threshold 95%)\nretrying\nPASS: 97% (threshold 95%)\n"
+    assert verdict_line(output) == "PASS: 97% (threshold 95%)"
+    assert verdict_line("no verdict here\n") is None
+
+
+def test_exit_codes_map_to_statuses():
+    assert milestone_record(3, "mlp", 0, "PASS: 97%")["status"] == "passed"
+    failed = milestone_record(3, "mlp", 1, "FAIL: 40% (threshold 95%)")
+    assert failed["status"] == "failed" and failed["message"].startswith("FAIL: 40%")
+    crashed = milestone_record(3, "mlp", 2, "Traceback ...\nNameError: x\n")
+    assert crashed["status"] == "error" and "NameError: x" in crashed["message"]
+    hung = milestone_record(3, "mlp", None, "")
+    assert hung["status"] == "failed" and "time limit" in hung["message"]
+
+
+def test_the_job_summary_row_names_the_milestone_and_verdict():
+    assert summary_row(2, 0, "x\nPASS: MLP 100%\n") == "- ✅ **Milestone 2**: PASS: MLP 100%\n"
+    assert summary_row(2, 1, "") == "- ❌ **Milestone 2**: exited with code 1\n"
