@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,8 +28,6 @@ from scripts.build_templates import BuildError, TierBuild, build
 from scripts.classroom_workflow import WORKFLOW_PATH
 from scripts.git_snapshot import AUTHOR_NAME
 
-BUILD_BUDGET_SECONDS = 20
-
 
 def tier_env(root: Path) -> dict[str, str]:
     """Environment that makes Python import the tier's own tinytorch and grading."""
@@ -45,16 +42,10 @@ def tier_env(root: Path) -> dict[str, str]:
 def course_build(tmp_path_factory) -> list[TierBuild]:
     out = tmp_path_factory.mktemp("templates")
     log: list[str] = []
-    started = time.perf_counter()
     built = build(REPO_ROOT / COURSE_CONFIG, out, log=log.append)
-    BUILD_SECONDS.append(time.perf_counter() - started)
-    print(f"built {len(built)} tiers in {BUILD_SECONDS[-1]:.1f} s")
     print("\n".join(log))
     assert built, "no tier was built: Module 01 at least exists"
     return built
-
-
-BUILD_SECONDS: list[float] = []
 
 
 # ---- the synthetic course -----------------------------------------------------------
@@ -230,12 +221,6 @@ def check_collects(result: TierBuild) -> None:
 # ---- the course build ---------------------------------------------------------------
 
 
-def test_course_build_is_fast(course_build):
-    """A budget, not a benchmark: the whole build (every tier, leak scans included) stays
-    well inside what a staff member waits for."""
-    assert BUILD_SECONDS[-1] < BUILD_BUDGET_SECONDS, f"the build took {BUILD_SECONDS[-1]:.1f} s"
-
-
 def test_course_tiers_are_one_commit_git_repositories(course_build):
     for result in course_build:
         check_git_snapshot(result.root)
@@ -262,6 +247,27 @@ def test_course_tiers_manifest_lists_protected_files_with_sha256(course_build):
 def test_course_tier_stubs_import_and_collect(course_build):
     for result in course_build:
         check_collects(result)
+
+
+def test_course_tier_stubs_score_zero_in_every_module_without_grader_error(course_build):
+    """Every graded test of every module fails on the stubs: no test can pass vacuously."""
+    for result in course_build:
+        out = result.root / "out" / "grade"
+        subprocess.run(
+            [sys.executable, "-m", "grading.cli", "grade", "--root", str(result.root)]
+            + ["--out", str(out)],
+            cwd=result.root,
+            env=tier_env(result.root),
+            capture_output=True,
+            timeout=900,
+        )
+        graded = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        assert graded["exit_code"] == 1, f"{result.tier.slug}: {graded['errors']}"
+        assert graded["points"]["possible"] == sum(m.points for m in result.plan.graded)
+        for module in graded["modules"]:
+            passed = [t["name"] for t in module["tests"] if t["status"] == "passed"]
+            assert not passed, f"{module['key']}: passes on the stub: {passed}"
+            assert module["status"] != "error", f"{module['key']}: {module['run']['message']}"
 
 
 def test_course_tiers_ship_the_configured_modules_only(course_build):

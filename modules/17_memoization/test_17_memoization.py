@@ -3,10 +3,12 @@ points come from module.yaml, split evenly over that exercise's tests.
 
 The cached path is a chain (cache → attention → forward → generation → timing). Each
 test replaces the links below the one it grades by stand-ins — a list-based cache, a
-position-wise attention, an uncached forward, a fake clock — so a mistake in one
+position-wise attention, an uncached forward, a stand-in timer — so a mistake in one
 exercise costs points once. test_integration_17.py (not graded) runs the whole chain
 for real and checks that cached generation gives the same tokens as Module 13's.
 """
+
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -22,7 +24,7 @@ from tinytorch.generation import (
     generate_cached,
 )
 from tinytorch.nn import GPT, Module, MultiHeadAttention, causal_mask, generate, kv_cache_bytes
-from tinytorch.profiling import measure_memory
+from tinytorch.profiling import Timing
 
 exercise = pytest.mark.exercise
 
@@ -67,8 +69,19 @@ def test_17_1_allocates_exactly_the_module_13_formula():
     assert cache.keys.dtype == np.float32 and cache.values.dtype == np.float32
     assert cache.nbytes == kv_cache_bytes(3, 4, 8, 50, batch_size=2) == 2 * 3 * 2 * 4 * 50 * 8 * 4
     assert cache.length == 0
-    measured = measure_memory(KVCache, 12, 12, 64, 256).peak_bytes
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        big = KVCache(12, 12, 64, 256)
+        measured = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not tracing:
+            tracemalloc.stop()
     formula = kv_cache_bytes(12, 12, 64, 256)
+    assert big.nbytes == formula
     assert formula <= measured < formula + 100_000, (
         f"allocating the cache should cost the formula's {formula:,} bytes, measured {measured:,}"
     )
@@ -271,42 +284,42 @@ def test_17_4_sampling_draws_line_up_and_limits_are_checked(monkeypatch):
 # ---- 17.5 compare_generation -----------------------------------------------------------------
 
 
-class FakeTime:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
 @exercise("17.5")
 def test_17_5_times_both_and_checks_the_tokens(monkeypatch):
-    clock, calls = FakeTime(), []
+    timed = []
 
     def slow(model, prompt, new_tokens, temperature=1.0, *rest):
-        calls.append(("slow", new_tokens, temperature))
-        clock.now += 4.0
         return np.array([[1, 2, 3]])
 
     def fast(model, prompt, new_tokens, temperature=1.0, *rest):
-        calls.append(("fast", new_tokens, temperature))
-        clock.now += 1.0
         return np.array([[1, 2, 3]])
 
-    monkeypatch.setitem(compare_generation.__globals__, "generate", slow)
-    monkeypatch.setitem(compare_generation.__globals__, "generate_cached", fast)
-    timing = compare_generation("model", "prompt", 30, warmup=1, repeats=2, clock=clock)
+    def fake_time_function(fn, *args, warmup=1, repeats=5, clock=None):
+        timed.append((fn, args, warmup, repeats, clock))
+        seconds = {slow: 4.0, fast: 1.0}.get(fn, 2.0)
+        return Timing(seconds, (seconds,) * repeats, fn(*args))
+
+    namespace = compare_generation.__globals__
+    monkeypatch.setitem(namespace, "time_function", fake_time_function)
+    monkeypatch.setitem(namespace, "generate", slow)
+    monkeypatch.setitem(namespace, "generate_cached", fast)
+    clock = object()
+    timing = compare_generation("model", "prompt", 30, warmup=2, repeats=3, clock=clock)
     assert isinstance(timing, GenerationTiming)
+    assert sorted(entry[0].__name__ for entry in timed) == ["fast", "slow"], (
+        "time Module 13's generate and generate_cached, each with time_function"
+    )
+    for _, args, warmup, repeats, passed_clock in timed:
+        assert args == ("model", "prompt", 30, 0.0), (
+            f"call both greedily: (model, prompt, new_tokens, 0.0), got {args}"
+        )
+        assert (warmup, repeats, passed_clock) == (2, 3, clock), "pass warmup, repeats, clock on"
     assert (timing.uncached_seconds, timing.cached_seconds) == (4.0, 1.0)
     assert timing.speedup == 4.0 and timing.tokens_match is True and timing.new_tokens == 30
-    assert calls.count(("slow", 30, 0.0)) == 3 and calls.count(("fast", 30, 0.0)) == 3, (
-        "greedy (temperature 0.0), warmup + repeats calls each"
-    )
 
     def different(*args):
-        clock.now += 2.0
         return np.array([[1, 2, 4]])
 
-    monkeypatch.setitem(compare_generation.__globals__, "generate_cached", different)
+    monkeypatch.setitem(namespace, "generate_cached", different)
     timing = compare_generation("model", "prompt", 30, warmup=0, repeats=1, clock=clock)
     assert timing.tokens_match is False and timing.speedup == 2.0
