@@ -53,7 +53,14 @@ RESULT_FILE = "result.json"
 BODY_FILE = "release-body.md"
 RESULTS_DIR = Path(".tinytorch") / "results" / "classroom50"
 TEST_NAME_BYTES = 100
-REQUIRED_ENV = ("CLASSROOM", "ASSIGNMENT", "USERNAME", "SUBMISSION_TAG", "COMMIT_URL", "RELEASE_URL")
+REQUIRED_ENV = (
+    "CLASSROOM",
+    "ASSIGNMENT",
+    "USERNAME",
+    "SUBMISSION_TAG",
+    "COMMIT_URL",
+    "RELEASE_URL",
+)
 EXIT_GRADED, EXIT_INFRASTRUCTURE = 0, 2
 
 

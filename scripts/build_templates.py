@@ -11,6 +11,10 @@ modules as read-only reference copies (carry_forward: reference), the tier's mil
 datasets, pyproject.toml, a README with the points table, `.tinytorch/course.yaml` (this
 tier's part of the configuration), `.tinytorch/protected.json` and the Classroom workflow.
 
+Beside each `DIR/<tier>/` it writes that tier's autograders for the platforms that replaced
+GitHub Classroom: `DIR/<tier>-classroom50/` (Classroom 50) and `DIR/<tier>-gradescope.zip`
+(Gradescope); see scripts/platform_bundles.py.
+
 Modules that course.yaml lists but modules/ does not hold yet are reported and left out
 (`--strict` makes that an error). Before a tier is written out as done, its files and every
 object of its git history are scanned for the text of its solutions; a hit fails the build.
@@ -36,7 +40,7 @@ from grading.course_config import (
 )
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
 from grading.repo import REPO_ROOT
-from scripts import solution_leaks, stubs
+from scripts import platform_bundles, solution_leaks, stubs
 from scripts.classroom_workflow import WORKFLOW_PATH, build_workflow, render_workflow
 from scripts.git_snapshot import commit_snapshot
 from scripts.module_yaml import ModuleYamlError, write_module_yaml
@@ -326,6 +330,11 @@ def build(
             plan=plan,
         )
         built.append(result)
+        try:
+            bundles = platform_bundles.write_tier_bundles(result, out, config, course_root)
+        except platform_bundles.BundleError as error:
+            raise BuildError(str(error)) from None
+        log(f"{tier.slug}: autograders {bundles.classroom50.name}/, {bundles.gradescope.name}")
         total = sum(row.total for row in result.rows)
         log(
             f"{tier.slug}: {result.root} — modules "

@@ -8,7 +8,7 @@ import zoneinfo
 from grading.course_config import CourseConfig, Tier
 from grading.course_modules import ModuleMeta
 from scripts import points_table
-from scripts.classroom_workflow import WORKFLOW_PATH
+from scripts.classroom_workflow import CAPSTONE_MODULE, WORKFLOW_PATH
 from scripts.points_table import ModulePoints
 
 SOLUTIONS_BANNER = """\
@@ -51,6 +51,37 @@ def carry_forward_text(config: CourseConfig, tier: Tier, carried: tuple[ModuleMe
     )
 
 
+def platforms_text(rows: list[ModulePoints]) -> str:
+    """Where a tier can be graded now that GitHub Classroom's service is retired."""
+    capstone = any(row.meta.number == CAPSTONE_MODULE for row in rows)
+    board = (
+        " In this tier, Milestone 6's measured submission also goes on the assignment's "
+        "leaderboard (accuracy, latency, model size)."
+        if capstone
+        else ""
+    )
+    items = [
+        "**Plain GitHub or Classmoji**: every push runs the workflow above; the run's summary "
+        "shows your points and its `grading-results` artifact keeps them as JSON "
+        "(`tinytorch/results/v1`).",
+        "**Classroom 50**: submit as your course says (a push or `gh student submit`); the "
+        "submission's Release shows your points per module and every failed test with its "
+        "exercise id.",
+        "**Gradescope**: submit this repository (from GitHub, or as a zip) or upload your "
+        "module files; every test is listed under its exercise id." + board,
+    ]
+    intro = _wrap(
+        "GitHub Classroom's own service was retired on 28 August 2026; this repository does "
+        "not need it. Your course grades it on one of these platforms, all with the same tests "
+        "and points (the tests always come from the course, not from your copy):"
+    )
+    bullets = "".join(
+        textwrap.fill(item, width=96, initial_indent="- ", subsequent_indent="  ") + "\n"
+        for item in items
+    )
+    return f"## Where this repository is graded\n\n{intro}\n{bullets}"
+
+
 def render_readme(
     config: CourseConfig,
     tier: Tier,
@@ -76,7 +107,7 @@ def render_readme(
 
 {config.institution}, {config.term}. {_modules_range(tier.modules)}.
 **Deadline: {deadline.strftime("%A %d %B %Y, %H:%M")} ({config.timezone})**, that is
-`{tier.deadline.isoformat()}`. GitHub Classroom records the points of every push.
+`{tier.deadline.isoformat()}`. Every push is graded (see *Where this repository is graded*).
 
 ## What you write
 
@@ -104,13 +135,14 @@ Milestones (a historical model trained with your framework; PASS/FAIL against a 
 ## How you are graded
 
 Every push runs `{WORKFLOW_PATH}`: one step per module runs that module's
-graded tests (each within the time limit in the table below) and GitHub Classroom adds the
+graded tests (each within the time limit in the table below) and a last step adds the
 points up. Each exercise's points are split over its tests, so partial work earns partial
 points. The tests are taken from this repository's first commit, and the files listed in
 `.tinytorch/protected.json` (tests, `module.yaml` files, `grading/`, the workflow, milestones,
 datasets, reference modules) are checked: editing them changes nothing but is reported. The
 job summary of each run shows your points per exercise.
 
+{platforms_text(rows)}
 ## Points
 
 {points_table.render(rows)}"""

@@ -154,6 +154,8 @@ def global_magnitude_prune(model, sparsity: float) -> dict[str, np.ndarray]:
     Cost: one sort of all prunable entries; a concatenated copy of 4 bytes per entry."""
     _check_sparsity(sparsity)
     named = prunable_weights(model)
+    if not named:
+        return {}
     total = sum(weight.size for _, weight in named)
     k = int(round(sparsity * total))
     ### BEGIN SOLUTION 16.2
