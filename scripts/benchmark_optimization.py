@@ -13,8 +13,10 @@ Sections (each the reference solution of its module, run on the same machine):
     kv cache       Module 17: greedy generation of 25, 50 and 100 tokens with a GPT
                    (vocab 256, D 128, 4 heads, 4 blocks), without and with the KV cache —
                    median times, speedup, identical tokens, cache bytes
-Module 18 adds its own section to SECTIONS below (loops against array operations); until
-then this script reports the modules 15–17 only.
+    acceleration   Module 18 against Module 09's seven loops: the same convolution
+                   (2×3×16×16 images, 8 kernels 3×3, padding 1) by explicit loops, by
+                   Module 09's im2col and by Module 18's sliding-window view; and a blocked
+                   matmul against np.matmul (256×256) — times, speedups, largest difference
 
 Method: times are medians of `repeats` calls (default 5) after one warm-up call, measured
 with Module 14's time_function. Every figure is measured in this run; nothing is asserted
@@ -42,6 +44,7 @@ from collections.abc import Callable
 import numpy as np
 
 from datasets.tinydigits import load_tinydigits
+from tinytorch.acceleration import blocked_matmul, conv2d_vectorized, measure_speedup
 from tinytorch.compression import (
     global_magnitude_prune,
     prune_each_layer,
@@ -51,7 +54,16 @@ from tinytorch.compression import (
 )
 from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.generation import compare_generation
-from tinytorch.nn import GPT, CrossEntropyLoss, Linear, ReLU, Sequential, kv_cache_bytes
+from tinytorch.nn import (
+    GPT,
+    CrossEntropyLoss,
+    Linear,
+    ReLU,
+    Sequential,
+    conv2d_explicit,
+    conv2d_im2col,
+    kv_cache_bytes,
+)
 from tinytorch.optim import Adam
 from tinytorch.profiling import time_function
 from tinytorch.quantization import quantization_report, quantize_model
@@ -141,7 +153,32 @@ def kv_cache_section(repeats: int, clock: Callable[[], float]) -> None:
         )
 
 
-# One entry per section: (name, function of the shared context). Module 18's section goes here.
+def acceleration_section(repeats: int, clock: Callable[[], float]) -> None:
+    rng = np.random.default_rng(0)
+    images = Tensor(rng.normal(size=(2, 3, 16, 16)))
+    kernels, bias = Tensor(rng.normal(size=(8, 3, 3, 3))), Tensor(rng.normal(size=8))
+    print("acceleration (Module 18) against Module 09's seven loops: conv 2x3x16x16, 8 kernels 3x3")
+    with no_grad():
+        for name, candidate in (
+            ("im2col (Module 09)", conv2d_im2col),
+            ("sliding window (Module 18)", conv2d_vectorized),
+        ):
+            report = measure_speedup(
+                lambda x, w, b, f=conv2d_explicit: f(x, w, b, padding=1),
+                lambda x, w, b, f=candidate: f(x, w, b, padding=1),
+                images,
+                kernels,
+                bias,
+                repeats=max(1, repeats // 2),
+                clock=clock,
+            )
+            print(f"  loops -> {name}: {report}")
+    a, b = rng.normal(size=(256, 256)), rng.normal(size=(256, 256))
+    report = measure_speedup(blocked_matmul, np.matmul, a, b, repeats=repeats, clock=clock)
+    print(f"  blocked matmul (block 64) -> np.matmul, 256x256: {report}")
+
+
+# One entry per section: (name, function of the shared context).
 SECTIONS: list[tuple[str, Callable[[dict], None]]] = [
     (
         "quantization",
@@ -149,6 +186,7 @@ SECTIONS: list[tuple[str, Callable[[dict], None]]] = [
     ),
     ("pruning", lambda ctx: pruning_section(ctx["model"], ctx["data"])),
     ("kv cache", lambda ctx: kv_cache_section(ctx["repeats"], ctx["clock"])),
+    ("acceleration", lambda ctx: acceleration_section(ctx["repeats"], ctx["clock"])),
 ]
 
 
