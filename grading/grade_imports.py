@@ -486,6 +486,14 @@ def read_grade_source(
     if not path.exists():
         raise GradeImportError(f"{path}: no such file or folder")
     kind = detect_format(path)
+    if path.is_file() and path.suffix.lower() == ".json":  # say why, even if it is broken
+        document = _json(path.read_bytes(), str(path))
+        schema = document.get("schema") if isinstance(document, dict) else None
+        if schema not in (SCORES_SCHEMA, RESULTS_SCHEMA):
+            raise GradeImportError(
+                f"{path}: schema: {schema!r} is not a format this reader knows "
+                f"({SCORES_SCHEMA}, {RESULTS_SCHEMA})"
+            )
     if kind == "classroom50-scores":
         return parse_classroom50_scores(_json(path.read_bytes(), str(path)), str(path))
     if kind == "gradescope-csv":

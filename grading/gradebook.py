@@ -39,9 +39,14 @@ Assignments map to tiers of the course configuration, in this order:
   Assignment slugs are made as GitHub Classroom makes them: lower case, every run of other
   characters than letters and digits becomes one '-'.
 
-Students are matched to the roster by roster_identifier, else by github_username. A
-student with several rows for one tier (a re-accepted assignment, two exports of the same
-assignment) keeps the row with the latest submission_timestamp; each duplicate is reported.
+Other platforms' exports (Classroom 50 scores.json, Gradescope grade CSVs, folders of our
+results.json artifacts) are read by grading/grade_imports.py; `tiny gradebook` turns each
+of its GradeRecords into a Submission (grading/commands/gradebook.py `from_grade_record`).
+
+Students are matched to the roster by roster_identifier (or the e-mail some platforms
+give), else by github_username. A student with several rows for one tier (a re-accepted
+assignment, two exports of the same assignment) keeps the row with the latest
+submission_timestamp; each duplicate is reported.
 
 ## Outputs
 
@@ -52,7 +57,7 @@ matched no roster entry (by GitHub username):
     <slug>, <slug>_submitted, <slug>_late   for each tier, in course order,
     total, possible, late, notes
 
-  <slug>: points (empty: no submission); <slug>_submitted: ISO-8601 UTC;
+  <slug>: points (empty: no submission or no points recorded); <slug>_submitted: ISO-8601 UTC;
   <slug>_late: "late" when submitted after the tier's deadline; total: sum of the tiers'
   points; possible: sum of the tiers' points possible (course configuration, else the
   largest points_available seen); late: "late" if any tier is; notes: "not on roster",
@@ -69,7 +74,8 @@ canvas.csv, Canvas's gradebook import, in the layout of Canvas's own gradebook e
   The roster identifier goes into the SIS User ID column (or ID / SIS Login ID, as
   chosen); Student is the roster name, else the identifier. A column without a Canvas
   assignment id ("Foundation") makes Canvas create a new assignment on import. A tier a
-  student never submitted is left empty (Canvas then keeps what it has), or 0 on request.
+  student never submitted, or whose points were never recorded, is left empty (Canvas then
+  keeps what it has), or 0 on request (--missing-zero).
 """
 
 from __future__ import annotations
@@ -113,6 +119,7 @@ CANVAS_ID_COLUMNS = {"sis_user_id": "SIS User ID", "sis_login_id": "SIS Login ID
 UTC = dt.timezone.utc
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _EXTRA = "\0extra"  # DictReader's key for fields beyond the header
+_MISSING = "\0missing"  # and its value for fields a short row lacks
 
 
 class GradebookInputError(ValueError):
@@ -138,8 +145,10 @@ class Submission:
 
     where: 'file:line' for messages; assignment: the platform's name for the assignment;
     tier: the tier slug when the source knows it (else mapped from `assignment`);
-    submitted_at: timezone-aware, None when nothing was submitted; points: None when the
-    platform recorded no score."""
+    submitted_at: timezone-aware, None when nothing was submitted (or the source does not
+    say); points: None when the platform recorded no score; email: a second identifier to
+    match the roster with; late: the platform's own flag, used only when submitted_at is
+    None (otherwise the course's deadline decides)."""
 
     where: str
     assignment: str
@@ -150,6 +159,9 @@ class Submission:
     points: float | None = None
     possible: float | None = None
     tier: str | None = None
+    email: str = ""
+    name: str = ""
+    late: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -253,7 +265,7 @@ def format_time(value: dt.datetime | None) -> str:
 def _read_csv(text: str, source: str, required: Sequence[str], what: str) -> list[tuple[int, dict]]:
     """(line, row) pairs of a CSV with a header; missing columns and ragged rows raise."""
     text = text.removeprefix("\ufeff")  # a BOM from spreadsheet programs
-    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA)
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA, restval=_MISSING)
     try:
         header = reader.fieldnames
     except csv.Error as error:
@@ -276,6 +288,12 @@ def _read_csv(text: str, source: str, required: Sequence[str], what: str) -> lis
                 raise GradebookInputError(
                     f"{source}:{line}: {len(columns) + len(row[_EXTRA])} fields, but the "
                     f"header has {len(columns)}: is a comma in a value missing its quotes?"
+                )
+            if _MISSING in row.values():
+                count = sum(value != _MISSING for value in row.values())
+                raise GradebookInputError(
+                    f"{source}:{line}: {count} fields, but the header has {len(columns)}: "
+                    f"was the line cut short?"
                 )
             rows.append((line, {k: (v or "").strip() for k, v in row.items()}))
     except csv.Error as error:
@@ -440,27 +458,34 @@ def build_gradebook(
     by_user = {e.github_username.casefold(): e for e in roster or () if e.github_username}
     deadlines = {tier.slug: tier.deadline for tier in tiers}
     warnings: list[str] = []
+    # Without a roster, rows naming both an identifier and a username (Classroom's) link
+    # that username to the identifier, so another platform's row by username joins them.
+    learned = {
+        s.github_username.casefold(): s.roster_identifier.casefold()
+        for s in submissions
+        if roster is None and s.github_username and s.roster_identifier
+    }
 
     def key_of(submission: Submission) -> tuple[str, RosterEntry | None]:
         entry = None
-        if submission.roster_identifier:
-            entry = by_id.get(submission.roster_identifier.casefold())
+        for identifier in (submission.roster_identifier, submission.email):
+            if entry is None and identifier:
+                entry = by_id.get(identifier.casefold())
         if entry is None and submission.github_username:
             entry = by_user.get(submission.github_username.casefold())
         if entry is not None:
             return f"id:{entry.identifier.casefold()}", entry
         if roster is None and submission.roster_identifier:
             return f"id:{submission.roster_identifier.casefold()}", None
-        return f"user:{submission.github_username.casefold()}", None
+        user = submission.github_username.casefold()
+        return (f"id:{learned[user]}" if user in learned else f"user:{user}"), None
 
     kept: dict[tuple[str, str], Submission] = {}
     owners: dict[str, RosterEntry | None] = {}
-    first_seen: dict[str, Submission] = {}
     duplicates = []
     for submission in submissions:
         key, entry = key_of(submission)
         owners[key] = entry
-        first_seen.setdefault(key, submission)
         slot = (key, submission.tier or "")
         if slot in kept:
             old = kept[slot]
@@ -494,7 +519,10 @@ def build_gradebook(
             submission = kept.get((key, tier.slug))
             if submission is None:
                 continue
-            late = bool(submission.submitted_at and submission.submitted_at > deadlines[tier.slug])
+            if submission.submitted_at is not None:
+                late = submission.submitted_at > deadlines[tier.slug]
+            else:
+                late = bool(submission.late)
             grades[tier.slug] = TierGrade(
                 submission.points, submission.submitted_at, late, submission.where
             )
@@ -506,9 +534,10 @@ def build_gradebook(
     without = []
     for entry in roster or ():
         key = f"id:{entry.identifier.casefold()}"
-        user = entry.github_username
-        if not user and key in first_seen:
-            user = first_seen[key].github_username
+        mine = [kept[(key, t.slug)] for t in tiers if (key, t.slug) in kept]
+        user = entry.github_username or next(
+            (s.github_username for s in mine if s.github_username), ""
+        )
         row = row_for(key, entry.identifier, entry.name, user, True)
         rows.append(row)
         if not row.tiers:
@@ -516,12 +545,13 @@ def build_gradebook(
     unmatched = []
     extra_keys = sorted(k for k, entry in owners.items() if entry is None)
     for key in extra_keys:
-        first = first_seen[key]
-        rows.append(
-            row_for(key, first.roster_identifier, "", first.github_username, roster is None)
-        )
+        mine = [kept[(key, t.slug)] for t in tiers if (key, t.slug) in kept]
+        identifier = next((s.roster_identifier for s in mine if s.roster_identifier), "")
+        user = next((s.github_username for s in mine if s.github_username), "")
+        name = next((s.name for s in mine if s.name), "")
+        rows.append(row_for(key, identifier, name, user, roster is None))
         if roster is not None:
-            unmatched += [s for (k, _), s in sorted(kept.items()) if k == key]
+            unmatched += mine
     return Gradebook(
         tiers=tuple(tiers),
         possible=possible,
@@ -560,7 +590,11 @@ def notes(row: StudentRow, tiers: Sequence[Tier]) -> str:
     ]
     if missing:
         parts.append(f"no submission: {', '.join(missing)}")
-    unscored = [t.slug for t in tiers if t.slug in row.tiers and row.tiers[t.slug].points is None]
+    unscored = [
+        t.slug
+        for t in tiers
+        if t.slug in row.tiers and row.tiers[t.slug].points is None and t.slug not in missing
+    ]
     if unscored:
         parts.append(f"no points recorded: {', '.join(unscored)}")
     late = [t.slug for t in tiers if t.slug in row.tiers and row.tiers[t.slug].late]
@@ -580,7 +614,7 @@ def render_gradebook(book: Gradebook) -> str:
             if grade is None:
                 cells += ["", "", ""]
             else:
-                points = format_points(grade.points if grade.points is not None else 0.0)
+                points = format_points(grade.points)
                 cells += [points, format_time(grade.submitted_at), "late" if grade.late else ""]
         cells += [
             format_points(row.total),
@@ -634,10 +668,10 @@ def render_canvas(
         scores = []
         for tier in book.tiers:
             grade = row.tiers.get(tier.slug)
-            if grade is None:
+            if grade is None or grade.points is None:
                 scores.append("0" if missing_as_zero else "")
             else:
-                scores.append(format_points(grade.points or 0.0))
+                scores.append(format_points(grade.points))
         lines.append(fixed + scores)
     return _csv_text(lines), left_out
 

@@ -19,12 +19,12 @@ grading/, the import layer, milestones, datasets, reference modules, course.yaml
 manifest); because `grading/` is imported from it, the child processes run the bundle's
 grader and import layer too (grading/sandbox.py `grader_paths`), never the student's copy.
 
-Pure helpers (`milestone_entry`, `milestone_title`) are tested without processes.
+`run_milestones` is tested with a stand-in for the process (grading/test_platforms.py),
+the whole run through the built bundles (scripts/test_platform_bundles.py).
 """
 
 from __future__ import annotations
 
-import ast
 import os
 import signal
 import subprocess
@@ -36,11 +36,12 @@ from pathlib import Path
 
 from grading.commands.grade import GradeSettings, grade, write_outputs
 from grading.course_config import CourseConfig, find_course_config, load_course_config
+from grading.milestone_runs import DEFAULT_TIMEOUT, milestone_record
 from grading.sandbox import child_environment, memory_limit_supported
 from grading.schemas import validate
 from grading.submission import SubmissionError, load_submission
 
-MILESTONE_TIMEOUT = 600.0  # seconds per milestone; the heaviest takes well under a minute
+MILESTONE_TIMEOUT = DEFAULT_TIMEOUT  # seconds per milestone, as `tiny grade --milestones`
 MILESTONES_ENV = "TINYTORCH_MILESTONES"  # "0" skips them (e.g. a quick re-grade)
 SUBMISSION_FILE = "submission.json"
 OUTPUT_TAIL = 4000  # characters of a milestone's output kept for its message
@@ -61,55 +62,19 @@ class PlatformGrade:
     seconds: float = 0.0
 
 
-# ---- milestones: pure parts ------------------------------------------------------------
+# ---- milestones ---------------------------------------------------------------------------
+#
+# The record of a milestone run and its name are grading/milestone_runs.py's, exactly as
+# `tiny grade --milestones` makes them in the GitHub workflow. Only the process differs:
+# here the child imports the bundle's grader and milestones (PYTHONPATH from
+# grading/sandbox.py, working directory outside the checkout, so `python -m` cannot pick up
+# the student's copy of grading/), under the course's memory limit, in its own process
+# group that is killed afterwards.
 
 
-def milestone_title(path: Path) -> str:
-    """The milestone's TITLE constant, read without running the file (it imports the
-    student's code); the file name when there is none."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return path.stem
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "TITLE" for t in node.targets)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            return node.value.value
-    return path.stem
-
-
-def milestone_entry(
-    number: int, title: str, exit_code: int | None, output: str, timed_out: float | None = None
-) -> dict:
-    """A `milestones` entry of the results object from how `tiny milestone N` ended.
-
-    Exit 0 is PASS and 1 is FAIL (the milestone's contract); a time-out, a crash or any other
-    code is a failure of the student's run too (the milestone code is the course's), except
-    2, a bad option, which is the grader's error. The message is the milestone's own
-    PASS/FAIL line when it printed one."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    verdict = next((line for line in reversed(lines) if line.startswith(("PASS", "FAIL"))), None)
-    if timed_out is not None:
-        status = "failed"
-        message = f"stopped after {timed_out:g} s (the milestone's time limit)"
-    elif exit_code == 0:
-        status, message = "passed", verdict or "PASS"
-    elif exit_code == 1:
-        status, message = "failed", verdict or (lines[-1] if lines else "FAIL")
-    elif exit_code == 2:
-        status = "error"
-        message = f"the grader could not run it: {lines[-1] if lines else 'exit code 2'}"
-    else:
-        status = "failed"
-        how = f"exit code {exit_code}" if exit_code and exit_code > 0 else "a crash"
-        message = f"it ended with {how}: {lines[-1] if lines else 'no output'}"
-    if len(message) > 300:
-        message = message[:299] + "…"
-    return {"number": number, "name": title, "status": status, "message": message}
+def milestone_name(path: Path) -> str:
+    """'m1_perceptron_1958.py' → 'perceptron 1958', as grading/milestone_runs.py names it."""
+    return path.stem.split("_", 1)[1].replace("_", " ") if "_" in path.stem else path.stem
 
 
 def shipped_milestones(pristine: Path, course: CourseConfig | None) -> dict[int, Path]:
@@ -121,9 +86,6 @@ def shipped_milestones(pristine: Path, course: CourseConfig | None) -> dict[int,
         if number in wanted:
             found[number] = path
     return found
-
-
-# ---- milestones: the processes ----------------------------------------------------------
 
 
 def _limit_memory(memory_bytes: int | None):
@@ -144,9 +106,10 @@ def run_milestone(
     cwd: Path,
     timeout: float = MILESTONE_TIMEOUT,
     memory_bytes: int | None = None,
-) -> tuple[int | None, str, float | None]:
+) -> tuple[int, str, float | None]:
     """`tiny milestone N` with the bundle's grader on the graded tree, in `cwd` (where a
-    milestone writes its files). Returns (exit code or None, output, seconds if timed out)."""
+    milestone writes its files). Returns (exit code, negative for a signal; its output; the
+    time limit when it was stopped there, else None)."""
     cwd.mkdir(parents=True, exist_ok=True)
     log = cwd / "output.log"
     command = [sys.executable, "-m", "grading.cli", "milestone", str(number)]
@@ -172,8 +135,7 @@ def run_milestone(
             pass
         process.wait()
     output = log.read_text(encoding="utf-8", errors="replace")[-OUTPUT_TAIL:]
-    code = process.returncode
-    return (code if code is not None and code >= 0 else None), output, timed_out
+    return process.returncode, output, timed_out
 
 
 def run_milestones(
@@ -190,7 +152,8 @@ def run_milestones(
         folder = work / f"milestone{number}"
         exit_code, output, timed_out = run_milestone(number, modules_root, folder, timeout, memory)
         print(output, end="" if output.endswith("\n") else "\n", flush=True)
-        entries.append(milestone_entry(number, milestone_title(path), exit_code, output, timed_out))
+        code = None if timed_out is not None else exit_code  # None: stopped at the limit
+        entries.append(milestone_record(number, milestone_name(path), code, output))
         for found in sorted(folder.rglob(SUBMISSION_FILE)):
             try:
                 submission, problem = load_submission(found), None

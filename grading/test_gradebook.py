@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ import yaml
 
 from grading import cli
 from grading.course_config import parse_course_config
+from grading.course_modules import Exercise, ModuleMeta
 from grading.gradebook import (
     CANVAS_POINTS_POSSIBLE,
     GradebookInputError,
@@ -33,6 +35,7 @@ from grading.gradebook import (
     render_gradebook,
     tier_for_assignment,
 )
+from grading.results import ModuleRun, RunLimits, build_module, build_results
 
 UTC = dt.timezone.utc
 CONFIG = """\
@@ -176,6 +179,7 @@ def test_a_group_assignment_export_and_a_byte_order_mark_are_accepted():
             r"^bad.csv:5: 11 fields, but the header has 10",
         ),
         (HEADER + "TinyTorch Foundation,,,,,,,,1,2\n", r"^bad.csv:2: neither github_username"),
+        (HEADER + "TinyTorch Foundation,u,s,ada-l,ada@example.edu\n", r"^bad.csv:2: 5 fields"),
     ],
 )
 def test_malformed_exports_are_rejected_with_file_and_line(broken, message):
@@ -430,7 +434,7 @@ def test_command_reports_an_unknown_export_format(tmp_path, capsys):
     other = tmp_path / "tinytorch-architecture-grades.csv"
     other.write_text("week,mood\n1,fine\n")
     assert cli.main(argv) == 2
-    assert str(other) in capsys.readouterr().err
+    assert f"{other}: not a grade export tiny gradebook reads" in capsys.readouterr().err
 
 
 def test_a_tier_slug_inside_a_longer_matching_one_gives_way():
@@ -440,3 +444,110 @@ def test_a_tier_slug_inside_a_longer_matching_one_gives_way():
     ]
     assert tier_for_assignment("TinyTorch Part 1 Extra", tiers) == "part-1-extra"
     assert tier_for_assignment("TinyTorch Part 1", tiers) == "part-1"
+
+
+# ---- other platforms' exports (read by grading/grade_imports.py) ---------------------------------
+
+GRADESCOPE = """\
+First Name,Last Name,SID,Email,Sections,Total Score,Max Points,Status,Submission ID,Submission Time,Lateness (H:M:S),View Count,Submission Count
+Ada,Lovelace,1001,ada@example.edu,,55.0,60.0,Graded,111,2027-04-10 12:00:00 -0400,0:00:00,2,1
+Dee,Dee,1004,dee@example.edu,,,60.0,Missing,,,,0,0
+"""  # noqa: E501
+CLASSROOM50 = {
+    "schema": "classroom50/scores/v1",
+    "assignments": {
+        "tinytorch-architecture": {
+            "type": "individual",
+            "entries": [
+                {
+                    "owner": "bobcat",
+                    "submissions": [
+                        {"score": 48, "max-score": 60, "datetime": "2027-04-12T10:00:00Z"},
+                        {"score": 30, "max-score": 60, "datetime": "2027-04-01T10:00:00Z"},
+                    ],
+                }
+            ],
+        }
+    },
+}
+
+
+def results_object(earned_all: bool) -> dict:
+    """A tinytorch/results/v1 object for a 60-point Module 03 (architecture tier here)."""
+    meta = ModuleMeta(
+        number=3,
+        slug="layers",
+        title="Layers",
+        tier="foundation",
+        folder=Path("/nowhere/03_layers"),
+        source="layers.py",
+        tests="test_03_layers.py",
+        prerequisites=(),
+        exports={},
+        terms=(),
+        timeout=30,
+        exercises=(Exercise("03.1", "linear", 60, ""),),
+    )
+    nodeid = "modules/03_layers/test_03_layers.py::test_03_1_linear"
+    collected = {"nodeid": nodeid, "lineno": 1, "exercise": "03.1", "label": "03.1 linear"}
+    stream = [
+        {"event": "begin", "schema": "tinytorch/test-events/v1"},
+        {"event": "collected", "tests": [{**collected, "points": 60}]},
+        {"event": "start", "nodeid": nodeid},
+        {"event": "finish", "nodeid": nodeid, "outcome": "passed" if earned_all else "failed",
+         "message": None, "duration": 0.1},
+        {"event": "end", "exitstatus": 0 if earned_all else 1},
+    ]  # fmt: skip
+    run = ModuleRun(limits=RunLimits(30.0, 300.0, None), events=stream, exit_code=0)
+    files = {"source": "modules/03_layers/layers.py", "tests": "modules/03_layers/t.py"}
+    return build_results([build_module(meta, run, files)], {"kind": "working_tree", "detail": "x"})
+
+
+def test_command_merges_gradescope_classroom50_and_results_artifacts(tmp_path, capsys):
+    argv = write_inputs(tmp_path)
+    gradescope = tmp_path / "TinyTorch_Architecture_scores.csv"
+    gradescope.write_text(GRADESCOPE)
+    scores = tmp_path / "scores.json"
+    scores.write_text(json.dumps(CLASSROOM50))
+    artifacts = tmp_path / "artifacts"
+    (artifacts / "cy-codes" / "03").mkdir(parents=True)
+    (artifacts / "cy-codes" / "03" / "results.json").write_text(json.dumps(results_object(True)))
+    classroom_architecture = str(tmp_path / "tinytorch-architecture-grades.csv")
+    argv = [a for a in argv if a != classroom_architecture]
+    argv[2:2] = [str(gradescope), str(scores), str(artifacts)]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    rows = {r["identifier"]: r for r in table((tmp_path / "out" / "gradebook.csv").read_text())}
+    ada, bob, cy, dee = (rows[f"{n}@example.edu"] for n in ("ada", "bob", "cy", "dee"))
+    # Gradescope: matched by e-mail (its SID is not a roster identifier); 16:00 UTC.
+    assert (ada["architecture"], ada["architecture_submitted"]) == ("55", "2027-04-10T16:00:00Z")
+    # Classroom 50: by GitHub login; the newest submission is the grade; after the deadline.
+    assert (bob["architecture"], bob["architecture_late"]) == ("48", "late")
+    # Results artifacts: by GitHub login (the folder name), module 03 is this course's
+    # architecture tier; no submission time, so not late.
+    assert (cy["architecture"], cy["architecture_submitted"]) == ("60", "")
+    assert cy["total"] == "160"
+    assert dee["notes"] == "no submission: foundation, architecture"
+    assert "Duplicate rows, the latest submission kept (1)" in capsys.readouterr().out
+    canvas = list(csv.reader(io.StringIO((tmp_path / "out" / "canvas.csv").read_text())))
+    # Gradescope's "Missing" records no points: left empty, like no row at all.
+    assert canvas[-1] == ["dee@example.edu", "", "dee@example.edu", "", "", "", ""]
+
+
+def test_a_broken_export_of_another_platform_is_rejected_with_its_place(tmp_path, capsys):
+    argv = write_inputs(tmp_path)
+    broken = tmp_path / "scores.json"
+    document = json.loads(json.dumps(CLASSROOM50))
+    document["assignments"]["tinytorch-architecture"]["entries"][0]["submissions"][0]["score"] = 4.5
+    broken.write_text(json.dumps(document))
+    assert cli.main([*argv[:2], str(broken), *argv[2:]]) == 2
+    assert "entries[0].submissions[0].score" in capsys.readouterr().err
+
+
+def test_without_a_roster_a_username_joins_the_identifier_classroom_gave_it():
+    classroom = parse_classroom_grades(FOUNDATION, "f.csv")
+    other = Submission("scores.json#x", "tinytorch-architecture", "ada-l", points=50.0)
+    placed = assign_tiers([*classroom, other], TIERS, None)
+    book = build_gradebook(placed, None, TIERS)
+    ada = next(row for row in book.rows if row.github_username == "ada-l")
+    assert ada.identifier == "ada@example.edu" and ada.total == 160
+    assert len([row for row in book.rows if row.github_username == "ada-l"]) == 1

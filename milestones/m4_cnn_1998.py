@@ -46,7 +46,6 @@ import time
 import numpy as np
 
 import datasets.cifar10 as cifar10
-from datasets.checksums import ChecksumError
 from datasets.tinydigits import load_tinydigits
 from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, ReLU, Sequential
@@ -287,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             f"milestone again (threshold {args.threshold:.0%})."
         )
         return 1
-    except (cifar10.DatasetUnavailableError, ChecksumError) as error:
+    except (cifar10.DatasetUnavailableError, cifar10.ChecksumError) as error:
         print(error)
         print(
             f"FAIL: CIFAR-10 is not available, so nothing was trained (threshold "

@@ -88,6 +88,10 @@ def test_every_tier_of_the_fork_is_built(graded_fork):
         assert [int(name[:2]) for name in graded] == sorted(
             config.earlier_modules(tier) + tier.modules
         )
+    part_two = load_course_config(built["part-two"].root / TEMPLATE_CONFIG)
+    assert part_two.milestones[3].threshold == 0.9 and part_two.datasets == {3: "tinydigits"}
+    assert (built["part-two"].root / "datasets" / "tinydigits.py").is_file()
+    assert not (built["part-one"].root / "datasets" / "tinydigits.py").exists()
     readme = (built["part-one"].root / "README.md").read_text()
     assert "Machine Learning Systems (half semester)" in readme
     workflow = next((built["part-two"].root / ".github" / "workflows").glob("*.yml")).read_text()

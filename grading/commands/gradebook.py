@@ -1,8 +1,9 @@
 """`tiny gradebook EXPORTS... --roster classroom_roster.csv`: one gradebook from grade exports.
 
-Reads each export (a GitHub Classroom grade CSV per tier assignment; exports of other
-platforms through grading/grade_imports.py when it is present), the Classroom roster and
-the course configuration (tiers, deadlines, points), and writes into --out:
+Reads each export — a GitHub Classroom grade CSV per tier assignment, or what
+grading/grade_imports.py reads: a Classroom 50 scores.json, a Gradescope grade CSV, a
+folder (or zip) of results.json artifacts — the Classroom roster and the course
+configuration (tiers, deadlines, points), and writes into --out:
 
   gradebook.csv   one row per student: points per tier, submission time, late flag, total
   canvas.csv      the same points as a Canvas gradebook import
@@ -19,13 +20,18 @@ Exit code: 0 written (unmatched students and duplicates are reported, not fatal)
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import sys
 from pathlib import Path
 
 from grading.course_config import COURSE_CONFIG, CourseConfig, CourseConfigError
 from grading.course_config import load_course_config as load_config
 from grading.course_modules import ModuleMetaError, load_module_meta
+from grading.grade_imports import (
+    GradeImportError,
+    GradeRecord,
+    detect_format,
+    read_grade_source,
+)
 from grading.gradebook import (
     CANVAS_ID_COLUMNS,
     GradebookInputError,
@@ -46,8 +52,8 @@ from grading.repo import REPO_ROOT
 
 HELP = "merge grade exports and the roster into gradebook.csv and a Canvas import (staff)"
 OUTPUTS = ("gradebook.csv", "canvas.csv", "report.txt")
-# Readers of other platforms' exports (issue 8): `read_grade_source(path) -> list[GradeRecord]`.
-OTHER_SOURCES_MODULE = "grading.grade_imports"
+# Platforms whose GradeRecord.student is a GitHub login (grading/grade_imports.py).
+GITHUB_LOGIN_PLATFORMS = ("classroom50", "tinytorch-results")
 
 
 def add_arguments(parser) -> None:
@@ -56,8 +62,8 @@ def add_arguments(parser) -> None:
         nargs="+",
         type=Path,
         metavar="EXPORT",
-        help="grade exports: GitHub Classroom grade CSVs (one per tier assignment), and the "
-        "formats grading/grade_imports.py reads",
+        help="grade exports: GitHub Classroom grade CSVs (one per tier assignment), Classroom 50 "
+        "scores.json, Gradescope grade CSVs, folders or zips of results.json artifacts",
     )
     parser.add_argument("--roster", type=Path, help="GitHub Classroom roster CSV")
     parser.add_argument(
@@ -97,81 +103,54 @@ def add_arguments(parser) -> None:
 # ---- reading ---------------------------------------------------------------------------------
 
 
-def other_source_reader():
-    """`read_grade_source` of grading/grade_imports.py, or None when it is not installed."""
-    try:
-        module = importlib.import_module(OTHER_SOURCES_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name != OTHER_SOURCES_MODULE:
-            raise
-        return None
-    return getattr(module, "read_grade_source", None)
-
-
-def _get(record, *names: str, default=None):
-    """The first attribute (or mapping key) of `record` among `names` that is set."""
-    for name in names:
-        value = record.get(name) if isinstance(record, dict) else getattr(record, name, None)
-        if value not in (None, ""):
-            return value
-    return default
-
-
-def from_grade_record(record, where: str) -> Submission:
-    """A GradeRecord of grading/grade_imports.py as a Submission. The field names are read
-    leniently (that module is written in parallel); a missing student or tier is an error."""
-    submitted = _get(record, "submitted_at", "submission_time", "timestamp")
-    if isinstance(submitted, str):
-        submitted = parse_timestamp(submitted, where)
-    elif isinstance(submitted, dt.datetime) and submitted.tzinfo is None:
-        submitted = submitted.replace(tzinfo=dt.timezone.utc)
-    points = _get(record, "points", "points_awarded", "score")
-    possible = _get(record, "possible", "points_possible", "points_available", "max_score")
-    submission = Submission(
-        where=str(_get(record, "source", "where", default=where)),
-        assignment=str(_get(record, "assignment", "assignment_name", "tier", default="")),
-        github_username=str(_get(record, "github_username", "github", "username", default="")),
-        roster_identifier=str(
-            _get(record, "roster_identifier", "identifier", "student_id", "email", default="")
-        ),
-        repository=str(_get(record, "repository", "repo", default="")),
+def from_grade_record(record: GradeRecord) -> Submission:
+    """A record of another platform (grading/grade_imports.py) as a Submission: its
+    `student` is a GitHub login for Classroom 50 and results artifacts, a roster-style
+    identifier (Gradescope's SID, else e-mail) for Gradescope; its `assignment` is mapped to
+    a tier like a Classroom assignment name (results artifacts already name the tier)."""
+    github = record.platform in GITHUB_LOGIN_PLATFORMS
+    submitted = None
+    if record.submitted_at:
+        submitted = parse_timestamp(record.submitted_at, record.source)
+    return Submission(
+        where=record.source,
+        assignment=record.assignment,
+        github_username=record.student if github else "",
+        roster_identifier="" if github else record.student,
         submitted_at=submitted,
-        points=float(points) if points is not None else None,
-        possible=float(possible) if possible is not None else None,
-        tier=_get(record, "tier", "tier_slug"),
+        points=float(record.points) if record.points is not None else None,
+        possible=float(record.max_points),
+        email=record.email,
+        name=record.name,
+        late=record.late,
     )
-    if not (submission.github_username or submission.roster_identifier):
-        raise GradebookInputError(f"{where}: a grade record names no student")
-    if not (submission.tier or submission.assignment):
-        raise GradebookInputError(f"{where}: a grade record names no assignment or tier")
-    return submission
 
 
-def read_export(path: Path) -> list[Submission]:
-    """Every grade in one export file. Raises GradebookInputError (file and line)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig") if path.suffix.lower() == ".csv" else None
-    except OSError as error:
-        raise GradebookInputError(f"{path}: cannot read: {error}") from None
-    except UnicodeDecodeError as error:
-        raise GradebookInputError(f"{path}: not UTF-8 text: {error}") from None
-    if text is not None and looks_like_classroom_csv(text):
-        return parse_classroom_grades(text, str(path))
-    reader = other_source_reader()
-    if reader is None:
+def read_export(path: Path, config: CourseConfig) -> list[Submission]:
+    """Every grade in one export: a GitHub Classroom grade CSV (read here), else whatever
+    grading/grade_imports.py reads. Raises GradebookInputError (file and line)."""
+    if path.is_file() and path.suffix.lower() == ".csv":
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as error:
+            raise GradebookInputError(f"{path}: cannot read: {error}") from None
+        except UnicodeDecodeError as error:
+            raise GradebookInputError(f"{path}: not UTF-8 text: {error}") from None
+        if looks_like_classroom_csv(text):
+            return parse_classroom_grades(text, str(path))
+    if not path.exists():
+        raise GradebookInputError(f"{path}: no such file or folder")
+    if detect_format(path) is None:
         raise GradebookInputError(
-            f"{path}:1: not a GitHub Classroom grade export (its header lacks assignment_name, "
-            f"points_awarded, points_available), and grading/grade_imports.py, which reads "
-            f"other platforms' exports, is not installed here"
+            f"{path}: not a grade export tiny gradebook reads: a GitHub Classroom grade CSV "
+            f"(assignment_name, ..., points_awarded, points_available), a Classroom 50 "
+            f"scores.json, a Gradescope grade CSV, or a folder or zip of results.json files"
         )
     try:
-        records = reader(path)
-    except (ValueError, OSError) as error:
-        message = str(error)
-        raise GradebookInputError(
-            message if message.startswith(str(path)) else f"{path}: {message}"
-        ) from None
-    return [from_grade_record(r, f"{path}:{i + 1}") for i, r in enumerate(records)]
+        records = read_grade_source(path, course=config)
+    except GradeImportError as error:
+        raise GradebookInputError(str(error)) from None
+    return [from_grade_record(record) for record in records]
 
 
 def configured_points(config: CourseConfig, modules_root: Path) -> dict[str, float]:
@@ -229,7 +208,7 @@ def run(args, now: dt.datetime | None = None) -> int:
         canvas_ids = parse_mapping(args.canvas_assignment, "--canvas-assignment")
         submissions: list[Submission] = []
         for path in args.exports:
-            submissions += read_export(path)
+            submissions += read_export(path, config)
         placed = assign_tiers(submissions, config.tiers, explicit)
         book = build_gradebook(
             placed, roster, config.tiers, configured_points(config, REPO_ROOT / "modules")
