@@ -82,7 +82,7 @@ def leaderboard(submission: dict) -> list[dict]:
         {"name": "Accuracy", "value": round(float(best["accuracy"]), 4), "order": "desc"},
         {
             "name": "Latency p50 (ms)",
-            "value": round(float(best["latency_p50_ms"]), 4),
+            "value": float(f"{float(best['latency_p50_ms']):.4g}"),
             "order": "asc",
         },
         {"name": "Model size (bytes)", "value": int(best["model_bytes"]), "order": "asc"},

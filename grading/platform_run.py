@@ -200,7 +200,7 @@ def grade_checkout(
     with tempfile.TemporaryDirectory(prefix="tiny-platform-") as scratch:
         work = Path(scratch)
         results = grade(settings, work)
-        tree = work / "tree" / "modules"
+        tree = work / "tree" / "modules"  # where grade() assembled the graded tree
         if milestones and tree.is_dir() and results["status"] != "error":
             entries, submission, problem = run_milestones(
                 pristine.resolve(), tree, work / "milestones", course, milestone_timeout

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grading import classroom50, gradescope, platform_run
-from grading.course_modules import Exercise, ModuleMeta
+from grading.course_modules import Exercise, ModuleMeta, ModuleMetaError, load_module_meta
 from grading.repo import REPO_ROOT
 from grading.results import ModuleRun, RunLimits, build_module, build_results
 from grading.schemas import SchemaError, can_validate, validate
@@ -355,3 +355,16 @@ def test_a_capstone_submission_written_by_a_milestone_is_validated(tmp_path, mon
     else:
         assert submission is None and "optimized.accuracy" in problem
         assert str(tmp_path) not in problem, "the message names the file inside the run"
+
+
+def test_fractional_points_stop_at_module_yaml(tmp_path):
+    """Points are whole numbers end to end: module.yaml (and course.yaml, see
+    test_course_config.py) refuse 2.5 before any platform could receive it."""
+    folder = tmp_path / "01_tensor"
+    shutil.copytree(REPO_ROOT / "modules" / "01_tensor", folder)
+    text = (folder / "module.yaml").read_text(encoding="utf-8")
+    first = text.index("points:")
+    end = text.index("\n", first)
+    (folder / "module.yaml").write_text(text[:first] + "points: 2.5" + text[end:])
+    with pytest.raises(ModuleMetaError, match=r"'points' must be int, got float 2.5"):
+        load_module_meta(folder)

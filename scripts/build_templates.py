@@ -334,7 +334,6 @@ def build(
             bundles = platform_bundles.write_tier_bundles(result, out, config, course_root)
         except platform_bundles.BundleError as error:
             raise BuildError(str(error)) from None
-        log(f"{tier.slug}: autograders {bundles.classroom50.name}/, {bundles.gradescope.name}")
         total = sum(row.total for row in result.rows)
         log(
             f"{tier.slug}: {result.root} — modules "
@@ -343,6 +342,7 @@ def build(
             f"{', '.join(map(str, plan.milestones)) or 'none'}; commit {result.commit[:12]} "
             f"({result.seconds:.1f} s)"
         )
+        log(f"{tier.slug}: autograders {bundles.classroom50.name}/, {bundles.gradescope.name}")
         if problems:
             log(f"{tier.slug}: WARNING, left out because not in the course yet: {problems}")
     return built
