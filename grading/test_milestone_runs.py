@@ -1,5 +1,7 @@
 """Milestone runs attached to a grade: verdicts are read from the milestone's own output."""
 
+import pytest
+
 from grading.commands.milestone import summary_row, verdict_line
 from grading.milestone_runs import milestone_record
 
@@ -23,3 +25,21 @@ def test_exit_codes_map_to_statuses():
 def test_the_job_summary_row_names_the_milestone_and_verdict():
     assert summary_row(2, 0, "x\nPASS: MLP 100%\n") == "- ✅ **Milestone 2**: PASS: MLP 100%\n"
     assert summary_row(2, 1, "") == "- ❌ **Milestone 2**: exited with code 1\n"
+
+
+def test_the_course_configuration_sets_threshold_and_dataset(tmp_path):
+    from grading.commands.milestone import configured_arguments
+    from grading.course_config import load_course_config
+    from grading.repo import REPO_ROOT
+
+    text = (REPO_ROOT / "template" / "examples" / "half-semester.yaml").read_text()
+    (tmp_path / "course.yaml").write_text(text)
+    config = load_course_config(tmp_path / "course.yaml")
+    assert configured_arguments(3, [], ("tinydigits",), config) == ["--threshold", "0.9"]
+    assert configured_arguments(3, ["--threshold", "1"], ("tinydigits",), config) == [
+        "--threshold",
+        "1",
+    ]
+    assert configured_arguments(1, ["--epochs", "2"], (), None) == ["--epochs", "2"]
+    with pytest.raises(ValueError, match="trains on cifar10"):
+        configured_arguments(3, [], ("cifar10",), config)

@@ -23,6 +23,7 @@ import numpy as np
 from tinytorch.core import Tensor
 from tinytorch.nn import Linear
 
+DATASETS: tuple[str, ...] = ()  # trains on no dataset: its inputs are written here
 TITLE = "Milestone 1 — Rosenblatt's perceptron (1958)"
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 GATES = {

@@ -30,6 +30,7 @@ from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import BinaryCrossEntropyLoss, Linear, Sequential, Tanh
 from tinytorch.optim import Adam
 
+DATASETS: tuple[str, ...] = ()  # trains on no dataset: its inputs are written here
 TITLE = "Milestone 2 — XOR and the limit of a single layer (1969)"
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 XOR = np.array([0, 1, 1, 0], dtype=np.float32)

@@ -27,6 +27,7 @@ from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import CrossEntropyLoss, Linear, ReLU, Sequential
 from tinytorch.optim import Adam
 
+DATASETS = ("tinydigits",)  # what it can train on (course.yaml datasets: may pick one)
 TITLE = "Milestone 3 — backpropagation trains an MLP on TinyDigits (1986)"
 NUM_CLASSES = 10
 

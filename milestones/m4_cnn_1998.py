@@ -51,6 +51,8 @@ from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from tinytorch.optim import Adam, CosineSchedule
 
+DATASETS = ("cifar10", "tinydigits")  # its --dataset choices (course.yaml datasets: picks one)
+MODES = {"cifar10": ("quick", "full")}  # CI: --quick on push, --full on workflow_dispatch
 TITLE = "Milestone 4 — convolution beats a dense network on images (1998)"
 NUM_CLASSES = 10
 EVAL_BATCH = 500  # images per forward pass when scoring: bounds the memory of evaluation
@@ -221,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tiny milestone 4", description=TITLE)
     parser.add_argument(
         "--dataset",
-        choices=("cifar10", "tinydigits"),
+        choices=DATASETS,
         default="cifar10",
         help="cifar10 (downloaded on first use) or tinydigits (offline, 8×8)",
     )

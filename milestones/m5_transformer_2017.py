@@ -53,11 +53,13 @@ import numpy as np
 
 from datasets.tinytalks import load_tinytalks
 from tinytorch.core import Tensor, enable_autograd, no_grad
-from tinytorch.nn import GPT, CrossEntropyLoss
+from tinytorch.nn import GPT, CrossEntropyLoss, sample_next_token
 from tinytorch.optim import AdamW, CosineSchedule
-from tinytorch.text import BOS_ID, EOS_ID, PAD_ID, BPETokenizer
+from tinytorch.text import EOS_ID, PAD_ID, BPETokenizer
 from tinytorch.training import train_step
 
+DATASETS = ("tinytalks",)  # what it can train on (course.yaml datasets: may pick one)
+MODES = {"tinytalks": ("quick", "full")}  # CI: --quick on push, --full on workflow_dispatch
 TITLE = "Milestone 5 — a small GPT learns to answer questions it has never seen (2017)"
 SEPARATOR = "\n"  # ends every question: "the answer starts here"
 COPY_CATEGORIES = ("greeting", "farewell", "spelling")  # answers restate the question
@@ -189,18 +191,33 @@ def unigram_loss(train_encoded, test_encoded, vocab_size: int) -> float:
 def greedy_answers(model, tokenizer, encoded, max_new_tokens: int) -> list[str]:
     """Greedy continuation of every prompt, cut at the first <eos>, decoded to text.
 
-    Prompts of equal length form one batch for `model.generate` (temperature 0, i.e. the
-    argmax at every step), max_new_tokens steps each. Cost: one forward pass per new token
-    and batch over the whole prefix (there is no KV cache): a few seconds for 906 prompts."""
-    answers = [""] * len(encoded)
-    by_length: dict[int, list[int]] = {}
-    for i, (prompt, _) in enumerate(encoded):
-        by_length.setdefault(len(prompt), []).append(i)
-    for length, members in sorted(by_length.items()):
-        prompts = np.array([encoded[i][0] for i in members], dtype=np.int64)
-        continued = model.generate(prompts, max_new_tokens, temperature=0)[:, length:]
-        for i, ids in zip(members, continued.tolist(), strict=True):
-            answers[i] = tokenizer.decode(ids[: ids.index(EOS_ID)] if EOS_ID in ids else ids)
+    All prompts run as one batch, each written at the start of its row (right-padded):
+    the causal mask keeps a row's real tokens from seeing the padding after them, so every
+    row is read at its own last position and its next token (sample_next_token with
+    temperature 0, the argmax) is written right after it. A row leaves the batch at <eos>
+    or after max_new_tokens tokens; model.max_len must hold the longest prompt plus
+    max_new_tokens. Cost: one forward pass over the active rows' prefixes
+    per new token (there is no KV cache): a few seconds for 906 prompts."""
+    lengths = np.array([len(prompt) for prompt, _ in encoded])
+    rows = np.full((len(encoded), lengths.max() + max_new_tokens), PAD_ID, dtype=np.int64)
+    for row, (prompt, _) in enumerate(encoded):
+        rows[row, : len(prompt)] = prompt
+    ends = lengths.copy()  # where each row's next token goes
+    active = np.arange(len(encoded))
+    with no_grad():
+        for _ in range(max_new_tokens):
+            logits = model(rows[active, : ends[active].max()]).data  # (rows, prefix, vocab)
+            last = logits[np.arange(len(active)), ends[active] - 1]  # each row's own last
+            tokens = sample_next_token(last, temperature=0)
+            rows[active, ends[active]] = tokens
+            ends[active] += 1
+            active = active[tokens != EOS_ID]
+            if len(active) == 0:
+                break
+    answers = []
+    for row, length in enumerate(lengths):
+        ids = rows[row, length : ends[row]].tolist()
+        answers.append(tokenizer.decode(ids[: ids.index(EOS_ID)] if EOS_ID in ids else ids))
     return answers
 
 
@@ -294,13 +311,15 @@ def run(args: argparse.Namespace) -> int:
     train_encoded, test_encoded = encode(tokenizer, train_pairs), encode(tokenizer, test_pairs)
     longest = max(len(p) + len(a) for p, a in train_encoded)
     max_new_tokens = max(len(a) for _, a in train_encoded) + ANSWER_MARGIN
+    # Positions for the longest prompt of either split plus a full answer: the prompts are
+    # the inputs to answer (their length is not learnt from), and generation needs the room.
+    max_len = max(len(p) for p, _ in train_encoded + test_encoded) + max_new_tokens
     print(
         f"TinyTalks: {len(train_pairs):,} training and {len(test_pairs):,} test pairs; "
         f"{tokenizer!r}, longest training pair {longest} tokens "
         f"({time.perf_counter() - started:.1f} s)"
     )
     enable_autograd()
-    max_len = longest + max_new_tokens  # room for a long test prompt and its answer
     model = GPT(tokenizer.vocab_size, args.dim, args.heads, args.layers, max_len, rng=args.seed)
     parameters = sum(int(p.data.size) for p in model.parameters())
     print(
@@ -353,7 +372,7 @@ def train(model, encoded, args: argparse.Namespace) -> None:
         print("  no training steps")
         return
     optimizer = AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    schedule = CosineSchedule(args.lr, args.steps, warmup_steps=max(1, args.steps // 20))
+    schedule = CosineSchedule(args.lr, args.steps, warmup_steps=args.steps // 20)
     batches = length_bucketed_batches(encoded, args.batch_size, np.random.default_rng(args.seed))
     loss_fn, started, recent = AnswerLoss(), time.perf_counter(), []
     for step in range(1, args.steps + 1):

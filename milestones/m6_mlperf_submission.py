@@ -41,6 +41,7 @@ from tinytorch.nn import CrossEntropyLoss, Linear, ReLU, Sequential
 from tinytorch.optim import Adam
 from tinytorch.training import fit, load_checkpoint, save_checkpoint
 
+DATASETS = ("tinydigits",)  # what it can train on (course.yaml datasets: may pick one)
 TITLE = "Milestone 6 — an MLPerf-style submission on TinyDigits (2018)"
 NUM_CLASSES = 10
 DEFAULT_OUT = Path("out/capstone/submission.json")

@@ -17,9 +17,13 @@ no second grading run. Nothing here uses a secret, and the workflow never runs o
 
 from __future__ import annotations
 
+import importlib
+
 import yaml
 
+import datasets.cifar10 as cifar10
 from grading import render
+from grading.commands.milestone import available_milestones
 from grading.course_config import CourseConfig, Tier
 from scripts.points_table import ModulePoints
 
@@ -63,6 +67,48 @@ def grade_step(config: CourseConfig, row: ModulePoints) -> dict:
     return step
 
 
+# Milestones with a quick and a full mode run quick on every push and full when an
+# instructor or student starts the workflow by hand (workflow_dispatch).
+DISPATCH_MODE = "${{ github.event_name == 'workflow_dispatch' && '--full' || '--quick' }}"
+CACHE = "actions/cache@v5"
+
+
+def milestone_steps(config: CourseConfig, milestones: tuple[int, ...]) -> list[dict]:
+    """A cache step for CIFAR-10 if a milestone downloads it, then one step per milestone.
+
+    A milestone module may declare MODES = {dataset: ("quick", "full")}; its step then gets
+    --quick on push and --full on workflow_dispatch for the dataset the course chose."""
+    steps, modules = [], {}
+    for number, name in available_milestones().items():
+        if number in milestones:
+            modules[number] = importlib.import_module(name)
+    if any(_dataset(config, n, modules.get(n)) == "cifar10" for n in milestones):
+        steps.append(
+            {
+                "name": "Cache the CIFAR-10 archive (downloaded once, sha256-checked)",
+                "if": UNLESS_CANCELLED,
+                "uses": CACHE,
+                "with": {
+                    "path": cifar10.DEFAULT_DIR.as_posix(),
+                    "key": f"cifar10-python-{cifar10.SHA256[:16]}",
+                },
+            }
+        )
+    for number in milestones:
+        module = modules.get(number)
+        command = f"tiny milestone {number}"
+        if getattr(module, "MODES", {}).get(_dataset(config, number, module)):
+            command += f" {DISPATCH_MODE}"
+        steps.append({"name": f"Milestone {number}", "if": UNLESS_CANCELLED, "run": command})
+    return steps
+
+
+def _dataset(config: CourseConfig, number: int, module) -> str | None:
+    """The dataset milestone `number` trains on: the course's choice, else its first."""
+    choices = getattr(module, "DATASETS", ())
+    return config.datasets.get(number) or (choices[0] if choices else None)
+
+
 def build_workflow(
     config: CourseConfig, tier: Tier, rows: list[ModulePoints], milestones: tuple[int, ...]
 ) -> dict:
@@ -87,14 +133,7 @@ def build_workflow(
         {"name": "Install", "run": "python -m pip install -e ."},
         {"name": "Forward-dependency lint", "run": "tiny lint"},
         *graders,
-        *(
-            {
-                "name": f"Milestone {number}",
-                "if": UNLESS_CANCELLED,
-                "run": f"tiny milestone {number}",
-            }
-            for number in milestones
-        ),
+        *milestone_steps(config, milestones),
         {
             **render.classroom_reporter_step([row.meta.number for row in rows]),
             "name": "Report the points to GitHub Classroom",

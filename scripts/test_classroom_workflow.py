@@ -253,3 +253,21 @@ def test_the_uploaded_capstone_file_is_the_one_milestone_6_writes():
     from milestones.m6_mlperf_submission import DEFAULT_OUT
 
     assert DEFAULT_OUT.as_posix() == CAPSTONE_BENCHMARK
+
+
+def test_cifar_milestone_is_cached_and_runs_full_only_when_dispatched():
+    from dataclasses import replace
+
+    from grading.course_config import load_course_config
+    from scripts.classroom_workflow import CACHE, DISPATCH_MODE, milestone_steps
+
+    config = load_course_config(REPO_ROOT / "template" / "course.yaml")
+    cifar = replace(config, datasets={4: "cifar10"})
+    steps = milestone_steps(cifar, (4, 5))
+    assert steps[0]["uses"] == CACHE and "cifar10" in steps[0]["with"]["key"]
+    assert [s["run"] for s in steps[1:]] == [
+        f"tiny milestone 4 {DISPATCH_MODE}",
+        f"tiny milestone 5 {DISPATCH_MODE}",
+    ]
+    offline = milestone_steps(replace(config, datasets={4: "tinydigits"}), (3, 4))
+    assert [s.get("run") for s in offline] == ["tiny milestone 3", "tiny milestone 4"]

@@ -1,5 +1,10 @@
 """`tiny milestone 3`: run a historical milestone; exit 0 on PASS, 1 on FAIL.
 
+The course configuration (`.tinytorch/course.yaml` in a tier, `template/course.yaml` in the
+course) may set a milestone's threshold and dataset; they are passed on as `--threshold`
+and `--dataset` unless the command line sets them. A milestone lists the datasets it can
+train on in its `DATASETS` tuple.
+
 In GitHub Actions ($GITHUB_STEP_SUMMARY set) the milestone's verdict line is also
 appended to the job summary, so students and TAs see every milestone's result there.
 """
@@ -13,6 +18,7 @@ import io
 import os
 import sys
 
+from grading.course_config import CourseConfig, find_course_config, load_course_config
 from grading.repo import REPO_ROOT
 
 HELP = "run a historical milestone (1 Perceptron … 6 MLPerf-style submission); PASS/FAIL"
@@ -59,15 +65,49 @@ def summary_row(number: int, exit_code: int, output: str) -> str:
     return f"- {mark} **Milestone {number}**: {verdict}\n"
 
 
+def configured_arguments(
+    number: int, argv: list[str], choices: tuple[str, ...], config: CourseConfig | None
+) -> list[str]:
+    """argv plus the course's threshold and dataset for this milestone, where argv sets none.
+    Raises ValueError when the course names a dataset the milestone cannot train on."""
+    if config is None:
+        return list(argv)
+    extra = []
+    rule = config.milestones.get(number)
+    if rule is not None and "--threshold" not in argv:
+        extra += ["--threshold", repr(rule.threshold)]
+    dataset = config.datasets.get(number)
+    if dataset is not None and "--dataset" not in argv:
+        if dataset not in choices:
+            trains_on = ", ".join(choices) or "no dataset"
+            raise ValueError(
+                f"{config.path}: datasets: {number}: {dataset!r} — milestone {number} trains on "
+                f"{trains_on}. Change the course configuration."
+            )
+        if len(choices) > 1:
+            extra += ["--dataset", dataset]
+    return [*argv, *extra]
+
+
 def run(args) -> int:
     milestones = available_milestones()
     if args.number not in milestones:
         shipped = ", ".join(str(n) for n in milestones) or "none"
         print(f"no milestone {args.number} here (available: {shipped})", file=sys.stderr)
         return 2
+    milestone = importlib.import_module(milestones[args.number])
+    config_path = find_course_config(REPO_ROOT)
+    config = load_course_config(config_path) if config_path else None
+    try:
+        argv = configured_arguments(
+            args.number, args.rest, getattr(milestone, "DATASETS", ()), config
+        )
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     tee = _Tee(sys.stdout)
     with contextlib.redirect_stdout(tee):
-        exit_code = int(importlib.import_module(milestones[args.number]).main(args.rest) or 0)
+        exit_code = int(milestone.main(argv) or 0)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:
