@@ -21,8 +21,9 @@
    N² × 4 B) and the peak of NumPy allocations during forward + backward, traced with
    tracemalloc. Both should grow about 4× per doubling once N² terms dominate.
 
-Times are medians over `--repeats` rounds of wall-clock time, each round at least 0.05 s. On a busy machine multi-threaded BLAS thrashes;
-pin it for steadier figures: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1.
+Times are medians over `--repeats` rounds of wall-clock time, each round at least 0.05 s.
+On a busy machine multi-threaded BLAS thrashes; pin it for steadier figures:
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1.
 This is a benchmark, not a test: it prints figures and ratios and asserts nothing.
 """
 
