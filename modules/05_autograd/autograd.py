@@ -344,10 +344,14 @@ def pow_op(self: Tensor, exponent: float) -> Tensor:
 def exp_op(self: Tensor) -> Tensor:
     """e ** x. Backward: the derivative of e^x is e^x itself — the saved output."""
     out = MODULE_01_FORWARD["exp"](self)
+    # NOTE: rules keep arrays, never the result Tensor itself: `out` -> its record -> this
+    # rule -> `out` would be a reference cycle that only Python's garbage collector frees,
+    # so every training step's graph would linger in memory until a full collection.
+    saved = out.data
 
     def backward(grad):
         ### BEGIN SOLUTION 05.3
-        return (grad * out.data,)
+        return (grad * saved,)
         ### END SOLUTION
 
     return attach_backward(out, (self,), backward)
@@ -429,10 +433,11 @@ def max_op(self: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     central differences measure at a tie."""
     out = MODULE_01_FORWARD["max"](self, axis=axis, keepdims=keepdims)
     axes = _reduced_axes(axis, self.ndim)
+    saved = out.data  # the array, not the Tensor (see exp_op's note)
 
     def backward(grad):
         ### BEGIN SOLUTION 05.5
-        peak = out.data
+        peak = saved
         if not keepdims:
             peak, grad = np.expand_dims(peak, axes), np.expand_dims(grad, axes)
         winners = self.data == peak

@@ -94,3 +94,25 @@ def test_graph_of_a_network_holds_every_intermediate_result():
     assert stats.saved_bytes == 4 * 16 * (30 + 30 + 30 + 10 + 10)
     with no_grad():
         assert graph_stats(model(x)).operations == 0
+
+
+@pytest.mark.integration
+def test_a_dropped_graph_is_freed_without_the_garbage_collector():
+    """No rule may keep its own result alive: a cycle would hold every step's graph until a
+    full garbage collection (milestones grew to gigabytes that way)."""
+    import gc
+    import weakref
+
+    enable_autograd()
+    x = Tensor(np.random.default_rng(0).normal(size=(8, 8)), requires_grad=True)
+    gc.disable()
+    try:
+        exps, peaks = x.exp(), x.max(axis=1)
+        probes = [weakref.ref(exps), weakref.ref(peaks)]
+        out = (exps.sum(axis=1) * peaks.exp()).log().sum()
+        out.backward()
+        del exps, peaks, out
+        alive = [probe() for probe in probes if probe() is not None]
+        assert not alive, "a backward rule keeps its own result Tensor alive (a cycle)"
+    finally:
+        gc.enable()
