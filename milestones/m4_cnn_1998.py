@@ -47,7 +47,6 @@ Needs modules 01–09.
 from __future__ import annotations
 
 import argparse
-import gc
 import time
 
 import numpy as np
@@ -63,12 +62,6 @@ MODES = {"cifar10": ("quick", "full")}  # CI: --quick on push, --full on workflo
 TITLE = "Milestone 4 — convolution beats a dense network on images (1998)"
 NUM_CLASSES = 10
 EVAL_BATCH = 500  # images per forward pass when scoring: bounds the memory of evaluation
-# NOTE: a backward rule may keep its own output alive (exp's rule multiplies by e^x, its
-# output), so every training step leaves its graph behind as a reference cycle, which Python
-# frees only in an occasional full garbage collection: memory then grows by a whole graph
-# per step (about 40 MB for a CIFAR batch of 64). One full collection per second of
-# training (tens of milliseconds) keeps memory flat.
-COLLECT_EVERY_S = 1.0
 
 # Per mode: images, training budget and threshold. Options on the command line override them.
 PRESETS = {
@@ -206,7 +199,7 @@ def train(model, name: str, data, args: argparse.Namespace, flip: bool) -> float
     schedule = CosineSchedule(args.lr, total_steps, warmup_steps=min(100, total_steps // 10))
     optimizer, loss_fn = Adam(model.parameters(), lr=args.lr), CrossEntropyLoss()
     rng = np.random.default_rng(args.seed)
-    started = last_report = last_collect = time.perf_counter()
+    started = last_report = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         order, total = rng.permutation(len(x_train)), 0.0
         for step, start in enumerate(range(0, len(x_train), args.batch_size), 1):
@@ -221,9 +214,6 @@ def train(model, name: str, data, args: argparse.Namespace, flip: bool) -> float
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
-            if time.perf_counter() - last_collect > COLLECT_EVERY_S:
-                gc.collect()  # see COLLECT_EVERY_S
-                last_collect = time.perf_counter()
             if time.perf_counter() - last_report > 30 and step < steps_per_epoch:
                 last_report = time.perf_counter()
                 print(

@@ -50,7 +50,6 @@ it must spell or count, or echo a name (0 of 83 spellings, 0 of 56 greetings).
 from __future__ import annotations
 
 import argparse
-import gc
 import time
 
 import numpy as np
@@ -68,12 +67,6 @@ TITLE = "Milestone 5 — a small GPT learns to answer questions it has never see
 SEPARATOR = "\n"  # ends every question: "the answer starts here"
 COPY_CATEGORIES = ("greeting", "farewell", "spelling")  # answers restate the question
 IGNORE = -1  # target of a position whose prediction is not scored (question, padding)
-# NOTE: a backward rule may keep its own output alive (exp's rule multiplies by e^x, its
-# output), so every training step leaves its graph behind as a reference cycle, which Python
-# frees only in an occasional full garbage collection: memory then grows by a whole graph
-# per step (a quick run reached 0.9 GB). One full collection per second of training (tens
-# of milliseconds) keeps memory flat.
-COLLECT_EVERY_S = 1.0
 BUCKET = 8  # batches shuffled together, then sorted by length: little padding
 ANSWER_MARGIN = 8  # generate up to the longest training answer + this many tokens
 
@@ -405,16 +398,13 @@ def train(model, encoded, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed)
     batches = length_bucketed_batches(encoded, args.batch_size, rng)
     loss_fn, recent = AnswerLoss(), []
-    started = last_collect = time.perf_counter()
+    started = time.perf_counter()
     for step in range(1, args.steps + 1):
         inputs, targets = make_batch(encoded, next(batches))
         inputs = add_question_noise(inputs, targets, args.noise, model.vocab_size, rng)
         recent.append(
             train_step(model, loss_fn, optimizer, inputs, targets, schedule=schedule, max_norm=1.0)
         )
-        if time.perf_counter() - last_collect > COLLECT_EVERY_S:
-            gc.collect()  # see COLLECT_EVERY_S
-            last_collect = time.perf_counter()
         if step % max(1, args.steps // 10) == 0 or step == args.steps:
             print(
                 f"  step {step:5d}/{args.steps}: answer loss {np.mean(recent):.3f}  "

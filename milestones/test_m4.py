@@ -183,7 +183,6 @@ def test_imports_only_tinytorch_numpy_and_the_data_loaders():
     allowed = {
         "__future__",
         "argparse",
-        "gc",
         "time",
         "numpy",
         "datasets.cifar10",
