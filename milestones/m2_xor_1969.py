@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+from milestones import not_implemented_verdict
 from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import BinaryCrossEntropyLoss, Linear, Sequential, Tanh
 from tinytorch.optim import Adam
@@ -126,12 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--threshold must be between 0 and 1")
     try:
         return run(args)
-    except NotImplementedError as error:
-        # A stubbed exercise in one of the modules this milestone needs.
-        print(
-            f"FAIL: not implemented yet: {error}. Finish that exercise, then run this "
-            f"milestone again (threshold {args.threshold:.0%})."
-        )
+    except NotImplementedError as error:  # a stubbed exercise in a module this needs
+        print(not_implemented_verdict(error, args.threshold))
         return 1
 
 

@@ -53,6 +53,7 @@ import numpy as np
 
 import datasets.cifar10 as cifar10
 from datasets.tinydigits import load_tinydigits
+from milestones import not_implemented_verdict
 from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import Conv2d, CrossEntropyLoss, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from tinytorch.optim import Adam, CosineSchedule
@@ -293,12 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
     try:
         return run(args)
-    except NotImplementedError as error:
-        # A stubbed exercise in one of the modules this milestone needs.
-        print(
-            f"FAIL: not implemented yet: {error}. Finish that exercise, then run this "
-            f"milestone again (threshold {args.threshold:.0%})."
-        )
+    except NotImplementedError as error:  # a stubbed exercise in a module this needs
+        print(not_implemented_verdict(error, args.threshold))
         return 1
     except (cifar10.DatasetUnavailableError, cifar10.ChecksumError) as error:
         print(error)

@@ -55,6 +55,7 @@ import time
 import numpy as np
 
 from datasets.tinytalks import load_tinytalks
+from milestones import not_implemented_verdict
 from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import GPT, CrossEntropyLoss, sample_next_token
 from tinytorch.optim import AdamW, CosineSchedule
@@ -295,12 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
     try:
         return run(args)
-    except NotImplementedError as error:
-        # A stubbed exercise in one of the modules this milestone needs.
-        print(
-            f"FAIL: not implemented yet: {error}. Finish that exercise, then run this "
-            f"milestone again (threshold {args.threshold:.0%})."
-        )
+    except NotImplementedError as error:  # a stubbed exercise in a module this needs
+        print(not_implemented_verdict(error, args.threshold))
         return 1
 
 
