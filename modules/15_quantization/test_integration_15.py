@@ -4,6 +4,7 @@ real — training from Modules 03–07, calibration, QuantizedLinear and the rep
 import numpy as np
 import pytest
 
+from tinytorch._testing import blobs
 from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import CrossEntropyLoss, Linear, ReLU, Sequential
 from tinytorch.optim import Adam
@@ -16,14 +17,6 @@ from tinytorch.quantization import (
 from tinytorch.training import fit
 
 integration = pytest.mark.integration
-
-
-def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Four overlapping Gaussian classes in 12 dimensions (fixed centres)."""
-    centers = np.random.default_rng(100).normal(size=(4, 12))
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 4, size=n)
-    return (centers[labels] + 1.2 * rng.normal(size=(n, 12))).astype(np.float32), labels
 
 
 @pytest.fixture(scope="module")

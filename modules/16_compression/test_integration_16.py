@@ -4,6 +4,7 @@ with every piece real — training from Modules 03–07, accuracy from Module 15
 import numpy as np
 import pytest
 
+from tinytorch._testing import blobs
 from tinytorch.compression import (
     distillation_loss,
     global_magnitude_prune,
@@ -17,14 +18,6 @@ from tinytorch.optim import Adam
 from tinytorch.training import accuracy, fit
 
 integration = pytest.mark.integration
-
-
-def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Four overlapping Gaussian classes in 12 dimensions (fixed centres)."""
-    centers = np.random.default_rng(100).normal(size=(4, 12))
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 4, size=n)
-    return (centers[labels] + 1.2 * rng.normal(size=(n, 12))).astype(np.float32), labels
 
 
 @pytest.fixture(scope="module")

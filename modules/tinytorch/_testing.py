@@ -1,5 +1,6 @@
 """Helpers shared by the graded tests (protected with the import layer; not an exercise)."""
 
+import numpy as np
 import pytest
 
 from tinytorch.core import Tensor
@@ -54,3 +55,12 @@ def assert_built_from_tensor_ops(what, call, **sources):
                 f"(e.g. x * mask).",
                 pytrace=False,
             )
+
+
+def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Four overlapping Gaussian classes in 12 dimensions (fixed centres): (n, 12) float32
+    points and (n,) labels, a small problem that integration tests train on."""
+    centers = np.random.default_rng(100).normal(size=(4, 12))
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, size=n)
+    return (centers[labels] + 1.2 * rng.normal(size=(n, 12))).astype(np.float32), labels
