@@ -18,6 +18,7 @@ COMMANDS = (
     ("milestone", "grading.commands.milestone"),
     ("lint", "grading.commands.lint"),
     ("grade", "grading.commands.grade"),
+    ("summary", "grading.commands.summary"),
     ("build", "scripts.build_templates"),
     ("grade-batch", "grading.commands.grade_batch"),
     ("gradebook", "grading.commands.gradebook"),

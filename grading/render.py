@@ -135,25 +135,12 @@ def _md(text: str | None) -> str:
 
 
 def markdown_summary(results: dict) -> str:
-    """The Markdown report for students and TAs ($GITHUB_STEP_SUMMARY, summary.md):
-    tamper warnings first, then the points table, each failure with its exercise id and
-    message, then milestones."""
+    """The Markdown report for students and TAs (the job summary, summary.md), in the order
+    a reader needs it: the total (the number Classroom records), the points per module, the
+    milestones' verdicts, what to fix (each failure with its exercise id and message), then
+    grader errors and protected files that were changed."""
     total = results["points"]
     out = [f"## TinyTorch grade: {total['earned']} / {total['possible']} points", ""]
-    tamper = results["tamper"]
-    if tamper["findings"]:
-        out += [
-            "> [!WARNING]",
-            f"> **Protected files were changed.** Checked against: {_md(tamper['manifest'])}. "
-            f"Grading used the tests from: {_md(results['tests_source']['detail'])}.",
-        ]
-        words = {"modified": "changed", "deleted": "deleted", "added": "added (grading ignores it)"}
-        out += [f"> - `{f['path']}` {words[f['kind']]}" for f in tamper["findings"]]
-        out.append("")
-    if results["errors"]:
-        out += ["> [!CAUTION]", "> **The grader could not finish:**"]
-        out += [f"> - {_md(error)}" for error in results["errors"]]
-        out.append("")
     out += ["| Module | Points | Status | Note |", "|---|---:|---|---|"]
     for module in results["modules"]:
         points = f"{module['points']['earned']} / {module['points']['possible']}"
@@ -162,6 +149,13 @@ def markdown_summary(results: dict) -> str:
             f"{_md(module_note(module))} |"
         )
     out += [f"| **Total** | **{total['earned']} / {total['possible']}** | {results['status']} | |"]
+    if results["milestones"]:
+        out += ["", "### Milestones", "", "| Milestone | Status | Result |", "|---|---|---|"]
+        for milestone in results["milestones"]:
+            out.append(
+                f"| {milestone['number']} {_md(milestone['name'])} | {milestone['status']} | "
+                f"{_md(milestone.get('message'))} |"
+            )
     problems = [m for m in results["modules"] if _failures(m) or m["status"] == "error"]
     if problems:
         out += ["", "### What to fix", ""]
@@ -176,17 +170,23 @@ def markdown_summary(results: dict) -> str:
                 tail = f": {_md(message)}" if message else ""
                 out.append(f"- **{_md(label)}**{shown} ({points}, {status}){tail}")
             out.append("")
-    out += ["", "### Milestones", ""]
-    if results["milestones"]:
-        out += ["| Milestone | Status | Result |", "|---|---|---|"]
-        for milestone in results["milestones"]:
-            out.append(
-                f"| {milestone['number']} {_md(milestone['name'])} | {milestone['status']} | "
-                f"{_md(milestone.get('message'))} |"
-            )
-    else:
-        out.append("No milestone was run with this grade (`tiny milestone N` runs one).")
-    limits = {m["run"]["limits"]["memory_bytes"] for m in results["modules"]}
+    if results["errors"]:
+        out += ["", "> [!CAUTION]", "> **The grader could not finish:**"]
+        out += [f"> - {_md(error)}" for error in results["errors"]]
+    tamper = results["tamper"]
+    if tamper["findings"]:
+        out += [
+            "",
+            "> [!WARNING]",
+            f"> **Protected files were changed.** Checked against: {_md(tamper['manifest'])}. "
+            f"Grading used the tests from: {_md(results['tests_source']['detail'])}.",
+        ]
+        words = {"modified": "changed", "deleted": "deleted", "added": "added (grading ignores it)"}
+        out += [
+            f"> - `{_md(f['path'])}` {words.get(f['kind'], f['kind'])}" for f in tamper["findings"]
+        ]
+    graded = [m for m in results["modules"] if m["run"]["ended"] != "grader_error"]
+    limits = {m["run"]["limits"]["memory_bytes"] for m in graded}
     if limits:
         memory = ", ".join(format_bytes(limit) for limit in sorted(limits, key=lambda x: x or 0))
         out += [
@@ -254,28 +254,3 @@ def encode_classroom(payload: dict) -> str:
 def decode_classroom(value: str) -> dict:
     """What the reporter does: base64-decode, then JSON-parse."""
     return json.loads(base64.b64decode(value).decode("utf-8"))
-
-
-def classroom_step(number: int, title: str, extra_args: str = "--pristine-git") -> dict:
-    """The workflow step that grades one module (for the template builder): its `result`
-    output is read by the reporter as `steps.<id>.outputs.result`. `if: !cancelled()` lets
-    every module be graded and reported even after an earlier module lost points."""
-    step_id = f"module{number:02d}"  # letters and digits only: the reporter's runners pattern
-    return {
-        "name": f"Module {number:02d} {title}",
-        "id": step_id,
-        "if": "${{ !cancelled() }}",
-        "run": f"tiny grade --modules {number:02d} {extra_args} --classroom-output --summary",
-    }
-
-
-def classroom_reporter_step(numbers: list[int]) -> dict:
-    """The reporter step that turns every module step's `result` into the Classroom grade."""
-    ids = [f"module{n:02d}" for n in numbers]
-    return {
-        "name": "Autograding Reporter",
-        "if": "${{ !cancelled() }}",
-        "uses": "classroom-resources/autograding-grading-reporter@v1",
-        "env": {f"{i.upper()}_RESULTS": f"${{{{ steps.{i}.outputs.result }}}}" for i in ids},
-        "with": {"runners": ",".join(ids)},
-    }

@@ -8,9 +8,7 @@ import pytest
 
 from grading.course_modules import Exercise, ModuleMeta
 from grading.render import (
-    classroom_reporter_step,
     classroom_result,
-    classroom_step,
     decode_classroom,
     encode_classroom,
     markdown_summary,
@@ -344,20 +342,22 @@ def test_points_table_lists_modules_totals_and_failures():
     assert "03.2 second  test_03_2_a  [0/6]  not run" in table
 
 
-def test_markdown_summary_puts_tamper_warnings_first_then_points_failures_milestones():
+def test_markdown_summary_puts_total_then_modules_milestones_failures_tamper():
     results = results_for(CRASHED, tamper=TAMPERED)
     results["milestones"] = [
         {"number": 1, "name": "Perceptron", "status": "passed", "message": "accuracy 0.98"}
     ]
     text = markdown_summary(results)
-    warning, table, fix, milestones = (
-        text.index("Protected files were changed"),
+    total, table, milestones, fix, warning = (
+        text.index("## TinyTorch grade: 5 / 16 points"),
         text.index("| 03 Demo | 5 / 16 | failed"),
-        text.index("**03.1 first** `test_03_1_b` (0/5, crashed)"),
         text.index("| 1 Perceptron | passed | accuracy 0.98 |"),
+        text.index("**03.1 first** `test_03_1_b` (0/5, crashed)"),
+        text.index("Protected files were changed"),
     )
-    assert warning < table < fix < milestones
+    assert total == 0 and total < table < milestones < fix < warning
     assert "`modules/03_demo/test_03_demo.py` changed" in text
+    assert text.count("TinyTorch grade") == 1
 
 
 def test_markdown_escapes_student_text():
@@ -387,15 +387,6 @@ def test_classroom_result_carries_points_per_test_and_round_trips_base64():
 def test_classroom_status_pass_only_when_every_graded_test_passed():
     assert classroom_result(results_for(PASSED))["status"] == "pass"
     assert classroom_result(results_for(PASSED, errors=["x"]))["status"] == "error"
-
-
-def test_classroom_workflow_steps_use_reporter_env_names():
-    step = classroom_step(3, "Demo")
-    assert step["id"] == "module03" and "--modules 03" in step["run"]
-    assert "--classroom-output" in step["run"]
-    reporter = classroom_reporter_step([1, 3])
-    assert reporter["with"]["runners"] == "module01,module03"
-    assert reporter["env"]["MODULE03_RESULTS"] == "${{ steps.module03.outputs.result }}"
 
 
 @pytest.mark.skipif(not can_validate(), reason="jsonschema not installed")

@@ -265,9 +265,6 @@ def _write_generated(
             f"grading/course_config.py\n"
         ),
     )
-    workflow = build_workflow(config, tier, list(rows), plan.milestones)
-    (root / WORKFLOW_PATH).parent.mkdir(parents=True, exist_ok=True)
-    (root / WORKFLOW_PATH).write_text(render_workflow(workflow), encoding="utf-8")
     (root / "README.md").write_text(
         render_readme(config, tier, list(rows), plan.carried, plan.milestones, with_solutions),
         encoding="utf-8",
@@ -282,6 +279,10 @@ def _write_generated(
         ),
         encoding="utf-8",
     )
+    pyproject = (root / "pyproject.toml").read_bytes()
+    workflow = build_workflow(config, tier, list(rows), plan.milestones, pyproject)
+    (root / WORKFLOW_PATH).parent.mkdir(parents=True, exist_ok=True)
+    (root / WORKFLOW_PATH).write_text(render_workflow(workflow), encoding="utf-8")
 
 
 # ---- the command --------------------------------------------------------------------

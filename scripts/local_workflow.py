@@ -2,16 +2,19 @@
 
 Each `run:` step runs in order with `bash -e` in the repository, with GitHub's files
 emulated: a fresh $GITHUB_OUTPUT per step (its `key=value` and `key<<EOF` lines become
-`steps.<id>.outputs.<key>`), one $GITHUB_STEP_SUMMARY and $GITHUB_ENV (whose lines join
-the environment of later steps). `${{ steps.<id>.outputs.<key> }}` in a step's `env:` and
-`with:` is substituted. `uses:` steps are handed to `actions[<name@version>]` when given
-(e.g. an emulation of the reporter), else skipped. `if:` is honoured for the expressions
-our workflows use: `${{ !cancelled() }}`/`always()` run, no `if:` runs only after success.
-This is not a GitHub runner: no containers, no services, no contexts beyond `steps`.
+`steps.<id>.outputs.<key>`), one $GITHUB_STEP_SUMMARY, $GITHUB_ENV (whose lines join the
+environment of later steps), $GITHUB_PATH (whose lines are put in front of later steps'
+PATH) and $RUNNER_TEMP. `${{ steps.<id>.outputs.<key> }}` and `${{ runner.temp }}` in a
+step's `env:` and `with:` are substituted. `uses:` steps are handed to
+`actions[<name@version>]` when given (e.g. an emulation of the reporter), else skipped.
+`if:` is honoured for `${{ !cancelled() }}`/`always()` (run) and no `if:` (runs only after
+success); any other condition skips the step (the cache saves). This is not a GitHub
+runner: no containers, no services, no contexts beyond `steps` and `runner.temp`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -22,6 +25,7 @@ from pathlib import Path
 import yaml
 
 EXPRESSION = re.compile(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}")
+RUNNER_TEMP = re.compile(r"\$\{\{\s*runner\.temp\s*\}\}")
 ALWAYS = {"${{ !cancelled() }}", "!cancelled()", "${{ always() }}", "always()"}
 
 
@@ -57,11 +61,13 @@ def parse_output_file(text: str) -> dict[str, str]:
     return values
 
 
-def substitute(value, outputs: dict[str, dict[str, str]]):
-    """Replace `${{ steps.X.outputs.Y }}` in strings (recursively in mappings)."""
+def substitute(value, outputs: dict[str, dict[str, str]], runner_temp: str = ""):
+    """Replace `${{ steps.X.outputs.Y }}` and `${{ runner.temp }}` in strings (recursively
+    in mappings)."""
     if isinstance(value, dict):
-        return {k: substitute(v, outputs) for k, v in value.items()}
+        return {k: substitute(v, outputs, runner_temp) for k, v in value.items()}
     if isinstance(value, str):
+        value = RUNNER_TEMP.sub(lambda _: runner_temp, value)
         return EXPRESSION.sub(lambda m: outputs.get(m[1], {}).get(m[2], ""), value)
     return value
 
@@ -85,6 +91,9 @@ def run_job(
     with tempfile.TemporaryDirectory(prefix="local-actions-") as scratch:
         summary = Path(scratch) / "step_summary.md"
         env_file = Path(scratch) / "env"
+        path_file = Path(scratch) / "path"
+        runner_temp = Path(scratch) / "runner-temp"
+        runner_temp.mkdir()
         summary.touch()
         for number, step in enumerate(steps):
             name = step.get("name") or step.get("uses") or step.get("run", "")[:40]
@@ -94,11 +103,11 @@ def run_job(
             ):
                 results.append(StepResult(name, ran=False))
                 continue
-            step_env = {**job_env, **substitute(step.get("env") or {}, outputs)}
+            step_env = {**job_env, **substitute(step.get("env") or {}, outputs, str(runner_temp))}
             if "uses" in step:
                 handler = actions.get(step["uses"])
                 value = (
-                    handler(step_env, substitute(step.get("with") or {}, outputs))
+                    handler(step_env, substitute(step.get("with") or {}, outputs, str(runner_temp)))
                     if handler
                     else None
                 )
@@ -107,10 +116,13 @@ def run_job(
             output_file = Path(scratch) / f"output_{number}"
             output_file.touch()
             env_file.write_text("")
+            path_file.write_text("")
             step_env |= {
                 "GITHUB_OUTPUT": str(output_file),
                 "GITHUB_STEP_SUMMARY": str(summary),
                 "GITHUB_ENV": str(env_file),
+                "GITHUB_PATH": str(path_file),
+                "RUNNER_TEMP": str(runner_temp),
                 "GITHUB_WORKSPACE": str(repo),
                 "CI": "true",
                 "GITHUB_ACTIONS": "true",
@@ -127,6 +139,9 @@ def run_job(
             if "id" in step:
                 outputs[step["id"]] = step_outputs
             job_env |= parse_output_file(env_file.read_text(encoding="utf-8"))
+            added = [line for line in path_file.read_text(encoding="utf-8").splitlines() if line]
+            if added:
+                job_env["PATH"] = os.pathsep.join([*reversed(added), job_env.get("PATH", "")])
             results.append(
                 StepResult(
                     name,

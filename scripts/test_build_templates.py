@@ -25,7 +25,7 @@ from grading.protected import check_manifest as protected_findings
 from grading.repo import REPO_ROOT
 from scripts import build_templates, points_table, solution_leaks, stubs
 from scripts.build_templates import BuildError, TierBuild, build
-from scripts.classroom_workflow import WORKFLOW_PATH
+from scripts.classroom_workflow import WORKFLOW_PATH, step_ids
 from scripts.git_snapshot import AUTHOR_NAME
 
 
@@ -336,7 +336,7 @@ def test_reference_carry_forward_ships_earlier_modules_read_only(synthetic):
     stub = (two / "modules" / "02_double" / "double.py").read_text(encoding="utf-8")
     assert 'raise NotImplementedError("exercise 02.1 double: add the tensor to itself")' in stub
     workflow = yaml.safe_load((two / WORKFLOW_PATH).read_text(encoding="utf-8"))
-    graded = [s["id"] for s in workflow["jobs"]["run-autograding-tests"]["steps"] if "id" in s]
+    graded = step_ids(workflow)
     assert graded == ["module02"], "reference modules are not graded"
     readme = " ".join((two / "README.md").read_text(encoding="utf-8").split())
     assert "**reference implementation** (01 Tensor)" in readme

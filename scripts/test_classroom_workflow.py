@@ -9,6 +9,8 @@ import base64
 import importlib.util
 import json
 import os
+import shutil
+import subprocess
 import sys
 import sysconfig
 import venv
@@ -24,15 +26,21 @@ from scripts import local_workflow
 from scripts.build_templates import build
 from scripts.classroom_workflow import (
     CAPSTONE_BENCHMARK,
-    CHECKOUT,
-    REPORTER,
-    UPLOAD,
     WORKFLOW_PATH,
     build_workflow,
     render_workflow,
     step_ids,
 )
 from scripts.points_table import ModulePoints, module_points
+from scripts.workflow_steps import (
+    CACHE_RESTORE,
+    CACHE_SAVE,
+    CHECKOUT,
+    REPORTER,
+    RESULTS_ARTIFACT_PATH,
+    UPLOAD,
+    fallback_result,
+)
 
 CONFIG = {
     "schema": "tinytorch-course/v1",
@@ -89,29 +97,66 @@ def test_steps_in_order_with_one_grader_per_module():
     rows = [fake_row(3, "Layers", 60), fake_row(4, "Losses", 50)]
     workflow, _ = generated(milestones=(2,), rows=rows)
     steps = workflow["jobs"][JOB]["steps"]
-    uses = [s.get("uses", "").split("@")[0] for s in steps]
-    assert uses[:2] == ["actions/checkout", "actions/setup-python"]
+    names = [s["name"].split(" (")[0] for s in steps]
+    assert names == [
+        "Check out the repository with its whole history",
+        "Take the grader and the tests from the template's first commit",
+        "Set up Python",
+        "Restore the pip cache",
+        "Install the grader",
+        "Save the pip cache",
+        "Create an unprivileged user for student code",
+        "Forward-dependency lint and module-file policy",
+        "Module 03 Layers",
+        "Module 04 Losses",
+        "Milestone 2",
+        "Job summary",
+        "Report the points to GitHub Classroom",
+        "Upload the grading results",
+    ], "no capstone upload without Module 20"
     assert steps[0]["uses"] == CHECKOUT and steps[0]["with"]["fetch-depth"] == 0
-    assert steps[1]["with"]["cache"] == "pip" and steps[1]["with"]["python-version"] == "3.11"
-    runs = [s.get("run", "") for s in steps]
-    assert runs[2] == "python -m pip install -e ." and runs[3] == "tiny lint"
+    assert "git archive" in steps[1]["run"] and "rev-list --max-parents=0" in steps[1]["run"]
+    assert steps[2]["with"] == {"python-version": "3.11"}, "setup-python saves only on success"
+    assert steps[3]["uses"] == CACHE_RESTORE and steps[5]["uses"] == CACHE_SAVE
+    assert steps[3]["with"] == steps[5]["with"] and "cache-hit != 'true'" in steps[5]["if"]
+    assert "!cancelled()" in steps[5]["if"], "the pip cache is saved whatever the grade"
+    assert steps[4]["run"] == 'python -I -m pip install -e "$TINYTORCH_GRADER"'
     assert step_ids(workflow) == ["module03", "module04"]
-    graders = [s for s in steps if "id" in s]
+    graders = [s for s in steps if s.get("id", "").startswith("module")]
     for step, number in zip(graders, ("03", "04"), strict=True):
-        assert step["run"].startswith(f"tiny grade --modules {number} --pristine-git")
-        assert "--classroom-output" in step["run"] and "--summary" in step["run"]
+        assert f'tiny grade --modules {number} --root "$GITHUB_WORKSPACE"' in step["run"]
+        assert '--pristine "$TINYTORCH_GRADER"' in step["run"]
+        assert "--classroom-output" in step["run"] and "--summary" not in step["run"]
         assert "--memory-limit 1536M" in step["run"] and step["if"] == "${{ !cancelled() }}"
     assert graders[0]["name"] == "Module 03 Layers (60 points)"
-    assert runs[6] == "tiny milestone 2"
-    reporter = steps[7]
+    assert (
+        "tiny milestone" in steps[10]["run"]
+        and '--record "$TINYTORCH_RESULTS/milestone-2' in (steps[10]["run"])
+    )
+    assert "tiny summary" in steps[11]["run"] and "--expect 03=60,04=50" in steps[11]["run"]
+    reporter = steps[12]
     assert reporter["uses"] == REPORTER
     assert reporter["with"] == {"runners": "module03,module04"}
     assert reporter["env"] == {
         "MODULE03_RESULTS": "${{ steps.module03.outputs.result }}",
         "MODULE04_RESULTS": "${{ steps.module04.outputs.result }}",
     }
-    assert steps[8]["uses"] == UPLOAD and steps[8]["with"]["path"] == ".tinytorch/results"
-    assert len(steps) == 9, "no capstone upload without Module 20"
+    assert steps[13]["uses"] == UPLOAD and steps[13]["with"]["path"] == RESULTS_ARTIFACT_PATH
+
+
+def test_every_module_step_carries_a_fallback_with_its_full_points():
+    """A step whose grader left no result still hands the reporter valid JSON: 0 of the
+    module's full max_score, never max_score 0 (which drops it from both sides)."""
+    rows = [fake_row(3, "Layers", 60), fake_row(4, "Losses", 50)]
+    workflow, _ = generated(milestones=(), rows=rows)
+    graders = [s for s in workflow["jobs"][JOB]["steps"] if s.get("id", "").startswith("module")]
+    for step, row in zip(graders, rows, strict=True):
+        (line,) = [x for x in step["run"].splitlines() if x.strip().startswith('echo "result=')]
+        encoded = line.split("result=", 1)[1].split('"', 1)[0]
+        payload = json.loads(base64.b64decode(encoded))
+        assert payload == fallback_result(row)
+        assert payload["status"] == "error" and payload["max_score"] == row.total
+        assert [t["score"] for t in payload["tests"]] == [0]
 
 
 def test_capstone_tier_uploads_the_benchmark_json():
@@ -182,26 +227,45 @@ def runner_environment(scratch: Path) -> dict[str, str]:
     }
 
 
-def run_tier_workflow(tmp_path: Path, with_solutions: bool, config: Path | None = None):
-    """Build the foundation tier (of `config`, default: Module 01 only) and run its job."""
+def build_tier(tmp_path: Path, with_solutions: bool, config: Path | None = None):
+    """Build the foundation tier of `config` (default: Module 01 only)."""
     if config is None:
         config = tmp_path / "course.yaml"
         config.write_text(yaml.safe_dump(CONFIG))
     (built,) = build(
         config, tmp_path / "out", ["foundation"], with_solutions=with_solutions, log=lambda _: None
     )
+    return built
+
+
+def run_built_workflow(tmp_path: Path, built):
+    """Run the tier's grading job; each uploaded artifact is copied to tmp_path/artifacts."""
     uploads: list[Path] = []
+
+    def upload(env: dict, inputs: dict) -> None:
+        source = built.root / inputs["path"]  # an absolute path stays as it is
+        target = tmp_path / "artifacts" / inputs["name"]
+        if source.is_dir():
+            shutil.copytree(source, target)
+        elif source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        uploads.append(target)
+
     steps, summary = local_workflow.run_job(
         built.root / WORKFLOW_PATH,
         JOB,
         built.root,
         runner_environment(tmp_path),
-        actions={
-            REPORTER: reporter,
-            UPLOAD: lambda env, inputs: uploads.append(built.root / inputs["path"]),
-        },
+        actions={REPORTER: reporter, UPLOAD: upload},
     )
-    return built, steps, summary, uploads
+    return steps, summary, uploads
+
+
+def run_tier_workflow(tmp_path: Path, with_solutions: bool, config: Path | None = None):
+    """Build the foundation tier and run its grading job."""
+    built = build_tier(tmp_path, with_solutions, config)
+    return (built, *run_built_workflow(tmp_path, built))
 
 
 @pytest.fixture
@@ -230,23 +294,50 @@ def test_workflow_steps_run_locally_reference_scores_full(tmp_path, workflow_com
         payload = reported[f"module{row.meta.number:02d}"]
         assert payload["status"] == "pass" and payload["max_score"] == row.total
         assert sum(test["score"] for test in payload["tests"]) == row.total
-    assert "60 / 60" in summary, summary
+    total = sum(row.total for row in built.rows)
+    assert summary.startswith(f"## TinyTorch grade: {total} / {total} points\n"), summary
+    assert summary.count("TinyTorch grade") == 1 and summary.count("### Milestones") == 1
+    assert summary.count("| passed | PASS") == len(built.plan.milestones), summary
     results = json.loads((uploads[0] / "01" / "results.json").read_text(encoding="utf-8"))
     assert results["points"] == {"earned": 60, "possible": 60}
-    assert results["tests_source"]["kind"] == "pristine_git"
+    assert results["tests_source"]["kind"] == "pristine_dir"
 
 
 def test_workflow_steps_run_locally_stubs_score_zero(tmp_path, workflow_commands_available):
     built, steps, summary, _ = run_tier_workflow(tmp_path, with_solutions=False)
-    by_name = {s.name: s for s in steps}
     grader = next(s for s in steps if s.name.startswith("Module 01"))
     assert grader.ran and grader.exit_code == 1, grader.output[-2000:]
-    assert by_name["Install"].exit_code == 0 and by_name["Forward-dependency lint"].exit_code == 0
+    install = next(s for s in steps if s.name.startswith("Install the grader"))
+    lint = next(s for s in steps if s.name.startswith("Forward-dependency lint"))
+    assert install.exit_code == 0 and lint.exit_code == 0, install.output + lint.output
     reported = next(s.value for s in steps if s.value and "module01" in s.value)
     payload = reported["module01"]
     assert payload["status"] == "fail" and payload["max_score"] == 60
     assert sum(test["score"] for test in payload["tests"]) == 0
-    assert "0 / 60" in summary
+    assert summary.startswith("## TinyTorch grade: 0 / 60 points\n"), summary
+
+
+def test_without_a_grader_every_module_still_reports_its_full_maximum(
+    tmp_path, workflow_commands_available
+):
+    """History rewritten to two first commits: no grader is taken, the install is skipped,
+    and yet the reporter receives 0 of 60 (not a missing result that voids the push, nor
+    max_score 0 that drops the module) and the summary says 0 / 60."""
+    built = build_tier(tmp_path, with_solutions=True)
+    git = ["git", "-C", str(built.root), "-c", "user.name=s", "-c", "user.email=s@x"]
+    branch = subprocess.run([*git, "branch", "--show-current"], capture_output=True, text=True)
+    subprocess.run([*git, "checkout", "-q", "--orphan", "rewritten"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "a second root"], check=True)
+    subprocess.run([*git, "checkout", "-q", branch.stdout.strip()], check=True)
+    merge = [*git, "merge", "-q", "--allow-unrelated-histories", "-m", "m", "rewritten"]
+    subprocess.run(merge, check=True)
+    steps, summary, _ = run_built_workflow(tmp_path, built)
+    grader = next(s for s in steps if s.name.startswith("Module 01"))
+    assert grader.ran and grader.exit_code != 0
+    assert "the grader left no result; reporting 0 of 60 points" in grader.output
+    reported = next(s.value for s in steps if s.value and "module01" in s.value)
+    assert reported["module01"] == fallback_result(built.rows[0])
+    assert summary.startswith("## TinyTorch grade: 0 / 60 points\n"), summary
 
 
 def test_the_uploaded_capstone_file_is_the_one_milestone_6_writes():
@@ -255,19 +346,21 @@ def test_the_uploaded_capstone_file_is_the_one_milestone_6_writes():
     assert DEFAULT_OUT.as_posix() == CAPSTONE_BENCHMARK
 
 
-def test_cifar_milestone_is_cached_and_runs_full_only_when_dispatched():
+def test_cifar_milestone_is_cached_whatever_the_verdict_and_runs_full_only_when_dispatched():
     from dataclasses import replace
 
     from grading.course_config import load_course_config
-    from scripts.classroom_workflow import CACHE, DISPATCH_MODE, milestone_steps
+    from scripts.workflow_steps import DISPATCH_MODE, milestone_steps
 
     config = load_course_config(REPO_ROOT / "template" / "course.yaml")
     cifar = replace(config, datasets={4: "cifar10"})
     steps = milestone_steps(cifar, (4, 5))
-    assert steps[0]["uses"] == CACHE and "cifar10" in steps[0]["with"]["key"]
-    assert [s["run"] for s in steps[1:]] == [
-        f"tiny milestone 4 {DISPATCH_MODE}",
-        f"tiny milestone 5 {DISPATCH_MODE}",
-    ]
+    restore, save = steps[0], steps[-1]
+    assert restore["uses"] == CACHE_RESTORE and "cifar10" in restore["with"]["key"]
+    assert save["uses"] == CACHE_SAVE and save["with"] == restore["with"]
+    assert save["if"] == "${{ !cancelled() && steps.cifar10-cache.outputs.cache-hit != 'true' }}"
+    runs = [s["run"] for s in steps[1:-1]]
+    assert runs[0].endswith(f" 4 {DISPATCH_MODE}") and runs[1].endswith(f" 5 {DISPATCH_MODE}")
     offline = milestone_steps(replace(config, datasets={4: "tinydigits"}), (3, 4))
-    assert [s.get("run") for s in offline] == ["tiny milestone 3", "tiny milestone 4"]
+    assert [s["run"].split()[-1] for s in offline] == ["3", "4"]
+    assert all(s["run"].startswith("tiny milestone --root") for s in offline)

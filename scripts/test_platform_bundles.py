@@ -26,7 +26,6 @@ from grading import classroom50
 from grading.schemas import can_validate, validate
 from scripts import build_templates, solution_leaks
 from scripts.build_templates import build
-from scripts.classroom_workflow import RESULTS_DIR, UNLESS_CANCELLED, UPLOAD, build_workflow
 from scripts.platform_bundles import PRISTINE, pristine_paths
 
 CONFIG = {
@@ -188,21 +187,6 @@ def test_a_rebuild_gives_the_same_zip_and_refuses_foreign_folders(built, tmp_pat
     with pytest.raises(build_templates.BuildError, match="is not a bundle written by"):
         build(config, tmp_path / "other", log=lambda _: None)
     assert (foreign / "notes.txt").read_text() == "mine"
-
-
-def test_every_graded_push_uploads_the_versioned_results_json(built):
-    """Plain GitHub / Classmoji: each module step keeps its results.json under RESULTS_DIR
-    and one step uploads that folder as the `grading-results` artifact, even after a
-    failing module (not only when everything passed)."""
-    tier = built["stubs"]
-    config = build_templates.load_course_config(tier.root / ".tinytorch" / "course.yaml")
-    workflow = build_workflow(config, config.tiers[0], list(tier.rows), ())
-    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
-    graders = [step for step in steps if "id" in step]
-    assert all(f"--out {RESULTS_DIR}/{s['id'][-2:]}" in s["run"] for s in graders)
-    upload = next(step for step in steps if step.get("uses") == UPLOAD)
-    assert upload["if"] == UNLESS_CANCELLED and upload["with"]["path"] == RESULTS_DIR
-    assert set(workflow["on"]) >= {"push"}
 
 
 # ---- Classroom 50 ---------------------------------------------------------------------------

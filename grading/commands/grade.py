@@ -365,7 +365,7 @@ def grade(settings: GradeSettings, work: Path) -> dict:
             )
         modules.append(build_module(meta, run, files, aliases))
     modules.sort(key=lambda m: m["number"])
-    milestones = run_milestones(settings.milestones, settings.root, modules_root)
+    milestones = run_milestones(settings.milestones, modules_root)
     return build_results(modules, tests_source, tamper, milestones=milestones, errors=errors)
 
 

@@ -5,8 +5,11 @@ course) may set a milestone's threshold and dataset; they are passed on as `--th
 and `--dataset` unless the command line sets them. A milestone lists the datasets it can
 train on in its `DATASETS` tuple.
 
-In GitHub Actions ($GITHUB_STEP_SUMMARY set) the milestone's verdict line is also
-appended to the job summary, so students and TAs see every milestone's result there.
+In CI (`--root DIR --pristine DIR --record FILE`, what the Classroom workflow runs) the
+milestone trains on the student's source files of DIR graded with the module.yaml files and
+tests of the pristine copy, in a child process started by the grader (grading/milestone_runs.py),
+and its verdict is written to FILE as a results-schema milestone record, which the one job
+summary of the push reads (`tiny summary`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import argparse
 import contextlib
 import importlib
 import io
-import os
+import json
 import sys
+import tempfile
+from pathlib import Path
 
 from grading.course_config import CourseConfig, find_course_config, load_course_config
 from grading.repo import REPO_ROOT
@@ -32,7 +37,15 @@ def available_milestones() -> dict[int, str]:
     return found
 
 
+ROOT_HELP = "the student's repository whose module files the milestone runs (with --pristine)"
+PRISTINE_HELP = "take module.yaml files and tests from this clean copy (the grader's own)"
+RECORD_HELP = "write the verdict as JSON (a results-schema milestone record) to FILE"
+
+
 def add_arguments(parser) -> None:
+    parser.add_argument("--root", metavar="DIR", help=ROOT_HELP)
+    parser.add_argument("--pristine", metavar="DIR", help=PRISTINE_HELP)
+    parser.add_argument("--record", metavar="FILE", help=RECORD_HELP)
     parser.add_argument("number", type=int, help="milestone number")
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="options for the milestone (--help)")
 
@@ -56,13 +69,6 @@ def verdict_line(output: str) -> str | None:
     verdicts = [line.strip() for line in output.splitlines()]
     verdicts = [line for line in verdicts if line.startswith(("PASS", "FAIL"))]
     return verdicts[-1] if verdicts else None
-
-
-def summary_row(number: int, exit_code: int, output: str) -> str:
-    """One Markdown line for the job summary: the milestone, PASS/FAIL and its verdict."""
-    verdict = verdict_line(output) or f"exited with code {exit_code}"
-    mark = "✅" if exit_code == 0 else "❌"
-    return f"- {mark} **Milestone {number}**: {verdict}\n"
 
 
 def configured_arguments(
@@ -105,11 +111,34 @@ def run(args) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    tee = _Tee(sys.stdout)
-    with contextlib.redirect_stdout(tee):
-        exit_code = int(milestone.main(argv) or 0)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(summary_row(args.number, exit_code, tee.copy.getvalue()))
-    return exit_code
+    from grading.milestone_runs import milestone_name, milestone_record  # imports this file
+
+    if args.pristine:
+        record, code = _run_on_pristine_tree(args)
+    else:
+        tee = _Tee(sys.stdout)
+        with contextlib.redirect_stdout(tee):
+            code = int(milestone.main(argv) or 0)
+        name = milestone_name(milestones[args.number])
+        record = milestone_record(args.number, name, code, tee.copy.getvalue())
+    if args.record:
+        path = Path(args.record)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return code
+
+
+def _run_on_pristine_tree(args) -> tuple[dict, int]:
+    """The milestone on the student's files of --root with the --pristine copy's module.yaml
+    files and tests, in a child process; its output is echoed. Exit code as the child's."""
+    from grading.milestone_runs import run_milestone
+    from grading.protected import DirTree
+    from grading.sandbox import build_pristine_tree
+
+    root = Path(args.root or ".").resolve()
+    with tempfile.TemporaryDirectory(prefix="tiny-milestone-tree-") as scratch:
+        tree = build_pristine_tree(DirTree(Path(args.pristine)), root / "modules", Path(scratch))
+        record, output = run_milestone(args.number, tree, tuple(args.rest))
+    print(output, end="" if output.endswith("\n") else "\n", flush=True)
+    codes = {"passed": 0, "failed": 1}
+    return record, codes.get(record["status"], 2)
