@@ -3,7 +3,7 @@
 One module's syntax error, infinite loop, memory blow-up, sys.exit or os._exit costs that
 module's points only: each module runs in a child process with a per-test time limit
 (module.yaml `timeout`, default 30 s), a wall-clock limit for the whole module and a memory
-limit (see grading/sandbox.py); the plugin streams every finished test, so a crash keeps
+limit (see grading/sandbox/run.py); the plugin streams every finished test, so a crash keeps
 the outcomes before it and names the test that was running.
 
 Outputs, all rendered from one results object (grading/results.py, schema
@@ -50,7 +50,6 @@ from grading.course_config import (
 )
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
 from grading.milestone_runs import run_milestones
-from grading.plugin import COURSE_ENV, apply_course_config
 from grading.protected import (
     MANIFEST_PATH,
     DirTree,
@@ -65,6 +64,7 @@ from grading.render import classroom_result, encode_classroom, markdown_summary,
 from grading.repo import REPO_ROOT
 from grading.results import ModuleRun, RunLimits, build_module, build_results, error_module
 from grading.sandbox import build_pristine_tree, memory_limit_supported, run_module
+from grading.sandbox.plugin import COURSE_ENV, apply_course_config
 from grading.schemas import can_validate
 
 HELP = "grade every module here (or --modules 01,03), each in its own sandboxed process"

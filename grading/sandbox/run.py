@@ -2,7 +2,7 @@
 
     run_module(tests_path, modules_root, work, limits) -> ModuleRun
 
-The child is `python -m pytest <tests> -c <grader ini> -p grading.plugin -p pytest_timeout
+The child is `python -m pytest <tests> -c <grader ini> -p grading.sandbox.plugin -p pytest_timeout
 -p pytest_jsonreport.plugin --json-report ... --grade-stream ... --timeout <per test>`, with
 
 - plugin auto-loading off and no conftest.py or ini file of the graded repository: the
@@ -32,12 +32,12 @@ from pathlib import Path
 import yaml
 
 import grading
-from grading.plugin import COURSE_ENV
 from grading.protected import SUSPICIOUS_NAMES, Tree
 from grading.results import ModuleRun, RunLimits
+from grading.sandbox.plugin import COURSE_ENV
 from grading.schemas import SchemaError, validate
 
-PLUGINS = ("grading.plugin", "pytest_timeout", "pytest_jsonreport.plugin")
+PLUGINS = ("grading.sandbox.plugin", "pytest_timeout", "pytest_jsonreport.plugin")
 # The course's pytest settings (pyproject.toml [tool.pytest.ini_options]) that change test
 # outcomes, repeated here so a student's edit of pyproject.toml cannot change them;
 # grading/test_grade.py checks that the two agree.
