@@ -17,7 +17,7 @@ object to their own pure renderer (grading/classroom50.py, grading/gradescope.py
 The bundle's pristine tree is the tier's protected files (tests, module.yaml files,
 grading/, the import layer, milestones, datasets, reference modules, course.yaml and the
 manifest); because `grading/` is imported from it, the child processes run the bundle's
-grader and import layer too (grading/sandbox.py `grader_paths`), never the student's copy.
+grader and import layer too (grading/sandbox/run.py `grader_paths`), never the student's copy.
 
 `run_milestones` is tested with a stand-in for the process (grading/test_platforms.py),
 the whole run through the built bundles (scripts/test_platform_bundles.py).
@@ -67,7 +67,7 @@ class PlatformGrade:
 # The record of a milestone run and its name are grading/milestone_runs.py's, exactly as
 # `tiny grade --milestones` makes them in the GitHub workflow. Only the process differs:
 # here the child imports the bundle's grader and milestones (PYTHONPATH from
-# grading/sandbox.py, working directory outside the checkout, so `python -m` cannot pick up
+# grading/sandbox/run.py, working directory outside the checkout, so `python -m` cannot pick up
 # the student's copy of grading/), under the course's memory limit, in its own process
 # group that is killed afterwards.
 

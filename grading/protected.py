@@ -56,7 +56,8 @@ class Tree(Protocol):
 
 
 class DirTree:
-    """Files of a folder on disk, as sorted POSIX paths relative to it."""
+    """Regular files of a folder on disk, as sorted POSIX paths relative to it; links
+    (to files or folders) are neither listed nor followed."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -71,12 +72,19 @@ class DirTree:
                 if entry.is_dir() and not entry.is_symlink():
                     if entry.name not in SKIPPED_DIRS and entry.name not in IGNORED_PARTS:
                         stack.append(entry)
-                elif entry.is_file():
+                elif entry.is_file() and not entry.is_symlink():
                     found.append(entry.relative_to(self.root).as_posix())
         return sorted(found)
 
     def read(self, path: str) -> bytes | None:
+        """The bytes of a regular file inside the folder; None for a missing file, a link
+        (never followed: a linked protected file counts as deleted) or anything else."""
         target = self.root / path
+        parts = PurePosixPath(path).parts
+        if ".." in parts or any(
+            (self.root / Path(*parts[:i])).is_symlink() for i in range(1, len(parts) + 1)
+        ):
+            return None
         return target.read_bytes() if target.is_file() else None
 
 

@@ -64,6 +64,8 @@ def module_note(module: dict) -> str:
             "crashed": "test process crashed",
             "wall_timeout": "stopped at the time limit",
             "grader_error": "grader error",
+            "refused": "not run: refused",
+            "tampered": "tampering detected",
         }[run["ended"]]
     failed = _failures(module)
     graded = [t for t in module["tests"] if t["graded"]]

@@ -49,6 +49,11 @@ class ModuleRun:
     precheck: a problem found before running that costs the module's points
         (e.g. the graded test file is missing); then nothing was run.
     grader_error: the grader could not run or read pytest; the module is not graded.
+    refusal: why the grader refused to run the module's code at all (a policy violation,
+        a refused file, a prerequisite that failed); the module earns nothing.
+    collected: the collected tests with the grader's own points (grading/observations.py);
+        None: take them from the stream (hand-written runs in tests).
+    findings: inconsistencies in what the process reported; the module earns nothing.
     """
 
     limits: RunLimits
@@ -61,6 +66,9 @@ class ModuleRun:
     duration: float = 0.0
     precheck: str | None = None
     grader_error: str | None = None
+    refusal: str | None = None
+    collected: list[dict] | None = None
+    findings: tuple[str, ...] = ()
 
 
 # ---- messages ------------------------------------------------------------------------
@@ -227,6 +235,13 @@ def _run_summary(run: ModuleRun, aliases) -> tuple[str, str | None]:
         return "grader_error", run.grader_error
     if run.precheck:
         return "collection_error", run.precheck
+    if run.refusal:
+        return "refused", run.refusal
+    if run.findings:
+        return "tampered", short_message(
+            "tampering detected, so this module earns no points: " + "; ".join(run.findings),
+            limit=2 * MESSAGE_LIMIT,
+        )
     running = _running_test(run.events)
     where = f"during {_test_name(running)}" if running else "before any test ran"
     if running is None and not any(e.get("event") == "collected" for e in run.events):
@@ -298,6 +313,8 @@ _PLACEHOLDER_STATUS = {
     "wall_timeout": "timeout",
     "collection_error": "error",
     "grader_error": "error",
+    "refused": "error",
+    "tampered": "error",
     "completed": "error",
 }
 
@@ -313,8 +330,10 @@ def build_module(
     files: {"source": ..., "tests": ...} as repository paths for people to read.
     aliases: (actual path prefix, shown prefix) pairs applied to every message."""
     ended, run_message = _run_summary(run, aliases)
-    collected = _collected(run) if ended not in ("grader_error",) else None
-    if run.precheck:
+    collected = run.collected if run.collected is not None else _collected(run)
+    if ended in ("grader_error", "collection_error", "refused") and (
+        run.precheck or run.refusal or ended == "grader_error"
+    ):
         collected = None
     outcomes = {}
     for event in run.events:
@@ -347,6 +366,8 @@ def build_module(
             if status == "not_run":
                 message = short_message(f"skipped: {raw or 'no reason given'}")
             duration = float(outcome.get("duration") or 0.0)
+            if ended == "tampered" and status == "passed":
+                status, message = "error", "not counted: " + (run_message or "tampering")
         elif nodeid == running:
             status = "timeout" if ended == "wall_timeout" else "crashed"
             message, duration = run_message, 0.0
@@ -364,7 +385,10 @@ def build_module(
                 "exercise": item.get("exercise"),
                 "label": item.get("label"),
                 "graded": graded,
-                "points": {"earned": possible if status == "passed" else 0, "possible": possible},
+                "points": {
+                    "earned": possible if status == "passed" and ended != "tampered" else 0,
+                    "possible": possible,
+                },
                 "status": status,
                 "message": message,
                 "duration": round(duration, 6),
@@ -426,16 +450,31 @@ def build_module(
 
 
 def error_module(meta_like: dict, message: str, limits: RunLimits) -> dict:
-    """A module the grader could not even read (e.g. its module.yaml is broken)."""
+    """A module the grader could not grade at all (e.g. its module.yaml is broken, or the
+    grader failed). It keeps its full maximum, `meta_like["points"]` when known, with one
+    test entry saying what went wrong: a reporter that sums maxima must not drop it."""
+    possible = int(meta_like.get("points") or 0)
+    placeholder = {
+        "nodeid": None,
+        "name": "grading this module (not graded)",
+        "exercise": None,
+        "label": f"{meta_like['number']:02d}",
+        "graded": True,
+        "points": {"earned": 0, "possible": possible},
+        "status": "error",
+        "message": short_message(message),
+        "duration": 0.0,
+        "line": None,
+    }
     return {
         "number": meta_like["number"],
         "key": meta_like["key"],
         "title": meta_like.get("title", meta_like["key"]),
         "tier": meta_like.get("tier", "unknown"),
         "status": "error",
-        "points": {"earned": 0, "possible": 0},
+        "points": {"earned": 0, "possible": possible},
         "exercises": [],
-        "tests": [],
+        "tests": [placeholder],
         "run": {
             "ended": "grader_error",
             "exit_code": None,

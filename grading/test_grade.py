@@ -74,6 +74,16 @@ def inject(root: Path, exercise: str, code: str) -> None:
     path.write_text(text[: match.start()] + lines + text[match.start() :])
 
 
+def inject_in_test(root: Path, test: str, code: str) -> None:
+    """Put `code` at the start of the body of `test` in the graded test file: how these tests
+    make a process crash or hang now that the module file's policy refuses os, sys, signal."""
+    path = root / TESTS
+    text = path.read_text()
+    match = re.search(rf"^def {re.escape(test)}\(.*?\):\n", text, re.M)
+    lines = "".join(f"    {line}\n" for line in code.splitlines())
+    path.write_text(text[: match.end()] + lines + text[match.end() :])
+
+
 def stub(root: Path) -> None:
     """Replace every solution region by a NotImplementedError, as the template build does."""
     path = root / SOURCE
@@ -174,9 +184,9 @@ def test_infinite_loop_is_stopped_by_the_per_test_limit(tmp_path):
 
 def test_a_loop_the_timeout_cannot_interrupt_hits_the_wall_clock_limit(tmp_path):
     root = make_repo(tmp_path / "repo", second_module=True)
-    inject(
+    inject_in_test(
         root,
-        "01.3",
+        "test_01_3_matmul_matches_numpy_including_batches",
         # The per-test limit's signal is ignored, as if stuck in one long C call; sleeping
         # keeps the hang from costing CPU time in this test.
         "import signal, time\n"
@@ -210,7 +220,9 @@ def test_memory_bomb_fails_with_out_of_memory(tmp_path):
 
 def test_os_exit_keeps_earlier_tests_and_the_next_module_is_still_graded(tmp_path):
     root = make_repo(tmp_path / "repo", second_module=True)
-    inject(root, "01.3", "import os\nos._exit(0)")
+    inject_in_test(
+        root, "test_01_3_matmul_matches_numpy_including_batches", "import os\nos._exit(0)"
+    )
     code, results = grade(root)
     module, other = results["modules"]
     tests = outcomes(results)
@@ -230,9 +242,9 @@ def test_os_exit_keeps_earlier_tests_and_the_next_module_is_still_graded(tmp_pat
 
 def test_os_exit_while_importing_scores_zero_as_crashed(tmp_path):
     root = make_repo(tmp_path / "repo")
-    source = root / SOURCE
-    source.write_text(
-        source.read_text().replace(
+    tests = root / TESTS
+    tests.write_text(
+        tests.read_text().replace(
             "import numpy as np\n", "import numpy as np\nimport os\nos._exit(7)\n", 1
         )
     )
@@ -244,7 +256,7 @@ def test_os_exit_while_importing_scores_zero_as_crashed(tmp_path):
 
 def test_sys_exit_fails_only_its_test(tmp_path, monkeypatch):
     root = make_repo(tmp_path / "repo")
-    inject(root, "01.6", "import sys\nsys.exit(3)")
+    inject_in_test(root, "test_01_6_exp_log_and_indexing", "import sys\nsys.exit(3)")
     # Without --root the grader grades the modules folder that $TINYTORCH_MODULES names.
     monkeypatch.setenv("TINYTORCH_MODULES", str(root / "modules"))
     out = tmp_path / "out"
@@ -253,6 +265,21 @@ def test_sys_exit_fails_only_its_test(tmp_path, monkeypatch):
     test = outcomes(results)["test_01_6_exp_log_and_indexing"]
     assert test["status"] == "failed" and "sys.exit()" in test["message"]
     assert results["points"]["earned"] == 60 - 6
+
+
+def test_a_module_file_that_imports_os_is_refused_before_it_runs(tmp_path):
+    root = make_repo(tmp_path / "repo", second_module=True)
+    inject(root, "01.3", "import os\nos._exit(0)")
+    code, results = grade(root)
+    module, other = results["modules"]
+    assert code == 1 and module["run"]["ended"] == "refused"
+    assert module["points"] == {"earned": 0, "possible": 60}
+    assert module["run"]["message"].startswith(
+        "modules/01_tensor/tensor.py imports `os`: module files may not import os; use only "
+        "numpy, math and the tinytorch namespaces listed in module.yaml"
+    )
+    assert other["run"]["ended"] == "refused" and other["points"] == {"earned": 0, "possible": 10}
+    assert other["run"]["message"].startswith("blocked by module 01: modules/01_tensor/tensor.py")
 
 
 def cheat(root: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -119,7 +120,8 @@ def test_root_commit_is_the_pristine_copy(tmp_path):
     assert [(f["path"], f["kind"]) for f in findings] == [
         ("modules/01_demo/test_01_demo.py", "modified")
     ]
-    tree = build_pristine_tree(pristine, root / "modules", tmp_path / "grading")
+    tree, refused = build_pristine_tree(pristine, root / "modules", tmp_path / "grading")
+    assert refused == {}
     assert (tree / "01_demo/test_01_demo.py").read_text() == "def test_x():\n    assert True\n"
     assert (tree / "01_demo/demo.py").read_text() == "X = 2  # student work\n"
 
@@ -129,12 +131,54 @@ def test_pristine_tree_drops_added_conftest_and_restores_deleted_tests(tmp_path)
     student = make_repo(tmp_path / "student")
     (student / "modules/01_demo/test_01_demo.py").unlink()
     (student / "modules/01_demo/conftest.py").write_text("# rewrites outcomes\n")
-    tree = build_pristine_tree(DirTree(pristine_root), student / "modules", tmp_path / "work")
+    (student / "modules/01_demo/__init__.py").write_text("# imported by pytest\n")
+    tree, refused = build_pristine_tree(DirTree(pristine_root), student / "modules", tmp_path / "w")
+    assert refused == {}
+    # Only the student's one source file is taken: no conftest.py, __init__.py or README.
     assert sorted(p.name for p in (tree / "01_demo").iterdir()) == [
-        "README.md",
         "demo.py",
         "module.yaml",
         "test_01_demo.py",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "directory", "missing", "folder_link"])
+def test_a_student_file_that_is_not_a_regular_file_is_refused_never_followed(tmp_path, kind):
+    pristine_root = make_repo(tmp_path / "pristine")
+    student = make_repo(tmp_path / "student")
+    source = student / "modules/01_demo/demo.py"
+    source.unlink()
+    secret = tmp_path / "secret.py"
+    secret.write_text("SECRET = 1\n")
+    if kind == "symlink":
+        source.symlink_to(secret)
+    elif kind == "directory":
+        source.mkdir()
+    elif kind == "folder_link":
+        shutil.move(student / "modules/01_demo", tmp_path / "elsewhere")
+        (tmp_path / "elsewhere/demo.py").write_text("X = 1\n")
+        (student / "modules/01_demo").symlink_to(tmp_path / "elsewhere")
+    tree, refused = build_pristine_tree(DirTree(pristine_root), student / "modules", tmp_path / "w")
+    expected = {
+        "symlink": "is a symbolic link",
+        "directory": "is not a regular file",
+        "missing": "is missing",
+        "folder_link": "is inside a symbolic link to a folder",
+    }[kind]
+    assert refused["01_demo"].startswith(f"modules/01_demo/demo.py {expected}")
+    assert not (tree / "01_demo/demo.py").exists()
+
+
+def test_a_linked_protected_file_counts_as_deleted_never_followed(tmp_path):
+    root = make_repo(tmp_path / "repo")
+    write_manifest(root)
+    tests = root / "modules/01_demo/test_01_demo.py"
+    copy = tmp_path / "copy.py"
+    copy.write_bytes(tests.read_bytes())
+    tests.unlink()
+    tests.symlink_to(copy)
+    assert [(f["path"], f["kind"]) for f in check_manifest(root)] == [
+        ("modules/01_demo/test_01_demo.py", "deleted")
     ]
 
 

@@ -3,7 +3,7 @@
 One module's syntax error, infinite loop, memory blow-up, sys.exit or os._exit costs that
 module's points only: each module runs in a child process with a per-test time limit
 (module.yaml `timeout`, default 30 s), a wall-clock limit for the whole module and a memory
-limit (see grading/sandbox.py); the plugin streams every finished test, so a crash keeps
+limit (see grading/sandbox/run.py); the plugin streams every finished test, so a crash keeps
 the outcomes before it and names the test that was running.
 
 Outputs, all rendered from one results object (grading/results.py, schema
@@ -49,8 +49,9 @@ from grading.course_config import (
     load_course_config,
 )
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
+from grading.grade_module import ModuleGrader
 from grading.milestone_runs import run_milestones
-from grading.plugin import COURSE_ENV, apply_course_config
+from grading.points import apply_course_config
 from grading.protected import (
     MANIFEST_PATH,
     DirTree,
@@ -63,8 +64,9 @@ from grading.protected import (
 )
 from grading.render import classroom_result, encode_classroom, markdown_summary, points_table
 from grading.repo import REPO_ROOT
-from grading.results import ModuleRun, RunLimits, build_module, build_results, error_module
-from grading.sandbox import build_pristine_tree, memory_limit_supported, run_module
+from grading.results import RunLimits, build_results, error_module
+from grading.sandbox.plugin import COURSE_ENV
+from grading.sandbox.run import build_pristine_tree, memory_limit_supported
 from grading.schemas import can_validate
 
 HELP = "grade every module here (or --modules 01,03), each in its own sandboxed process"
@@ -88,6 +90,10 @@ WALL_HELP = "wall-clock limit per module in seconds (default: 10 x per-test limi
 MEMORY_HELP = (
     "address-space limit per module process, e.g. 512M, 2G, none "
     "(default: course.yaml memory_limit_mb, else 2G; enforced on Linux)"
+)
+RUN_AS_HELP = (
+    "run student code as this unprivileged user (as root: setuid in the child; "
+    "otherwise through `sudo -n -u USER`); default: the grader's own user"
 )
 VERBOSE_HELP = "also print pytest's own output for each module"
 
@@ -118,6 +124,7 @@ class GradeSettings:
     classroom_output: bool = False
     verbose: bool = False
     reference: bool = False
+    run_as: str | None = None
 
     def limits(self, meta: ModuleMeta, course: CourseConfig | None = None) -> RunLimits:
         """Per-test timeout: --timeout > course.yaml > module.yaml (already in `meta`);
@@ -203,6 +210,7 @@ def resolve_settings(args: argparse.Namespace, environ=os.environ) -> GradeSetti
         classroom_output=bool(args.classroom_output),
         verbose=bool(args.verbose),
         reference=bool(args.reference),
+        run_as=getattr(args, "run_as", None) or None,
     )
 
 
@@ -223,10 +231,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help=TIMEOUT_HELP)
     parser.add_argument("--wall-limit", type=float, metavar="SECONDS", help=WALL_HELP)
     parser.add_argument("--memory-limit", metavar="SIZE", help=MEMORY_HELP)
+    parser.add_argument("--run-as", metavar="USER", help=RUN_AS_HELP)
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
 
 
 # ---- grading ------------------------------------------------------------------------------
+
+
+class ModulesFolder:
+    """A `Tree` over a modules folder of any name (e.g. $TINYTORCH_MODULES), its paths
+    spelled `modules/...` like a repository's."""
+
+    def __init__(self, modules_root: Path) -> None:
+        self.folder = DirTree(modules_root)
+        self.description = f"folder {modules_root}"
+
+    def files(self) -> list[str]:
+        return [f"modules/{path}" for path in self.folder.files()]
+
+    def read(self, path: str) -> bytes | None:
+        return self.folder.read(path.removeprefix("modules/"))
 
 
 def tamper_check(working: DirTree, pristine: Tree | None) -> dict:
@@ -309,14 +333,21 @@ def grade(settings: GradeSettings, work: Path) -> dict:
         course = None
         errors.append(f"the course configuration could not be read: {error}")
     if pristine is not None:
-        modules_root = build_pristine_tree(pristine, settings.modules_root, work / "tree")
         kind = "pristine_dir" if settings.pristine_dir else "pristine_git"
         tests_source = {"kind": kind, "detail": pristine.description}
     else:
-        modules_root = settings.modules_root
         reference = "reference solutions of the course repository"
         detail = reference if settings.reference else "working tree"
         tests_source = {"kind": "working_tree", "detail": detail}
+    # The graded tree: module.yaml and tests from the pristine copy (else the working tree),
+    # the student's one source file per module, links and odd files refused.
+    modules_root, refused = build_pristine_tree(
+        pristine or ModulesFolder(settings.modules_root), settings.modules_root, work / "tree"
+    )
+    if settings.run_as:
+        for folder in (work, *work.rglob("*")):
+            if folder.is_dir():
+                folder.chmod(0o755)
 
     metas, broken = [], []
     for folder in sorted(modules_root.glob("[0-9][0-9]_*")):
@@ -340,30 +371,10 @@ def grade(settings: GradeSettings, work: Path) -> dict:
             modules.append(
                 error_module(info, f"module.yaml could not be read: {message}", default_limits)
             )
-    aliases = ((str(modules_root), "modules"),)
+    grader = ModuleGrader(modules_root, metas, refused, logs, settings.run_as, settings.verbose)
+    extra_env = {COURSE_ENV: str(course.path)} if course is not None else None
     for meta in selected:
-        limits = settings.limits(meta, course)
-        files = {
-            "source": f"modules/{meta.key}/{meta.source}",
-            "tests": f"modules/{meta.key}/{meta.tests}",
-        }
-        if not meta.tests_path.is_file():
-            run = ModuleRun(
-                limits=limits,
-                precheck=f"the graded test file {files['tests']} is missing, so no test of "
-                f"this module could run: restore it from the template (git checkout "
-                f"<first commit> -- {files['tests']})",
-            )
-        else:
-            run = run_module(
-                meta.tests_path,
-                modules_root,
-                logs / meta.key,
-                limits,
-                echo=settings.verbose,
-                extra_env={COURSE_ENV: str(course.path)} if course is not None else None,
-            )
-        modules.append(build_module(meta, run, files, aliases))
+        modules.append(grader.grade(meta, settings.limits(meta, course), extra_env))
     modules.sort(key=lambda m: m["number"])
     milestones = run_milestones(settings.milestones, modules_root)
     return build_results(modules, tests_source, tamper, milestones=milestones, errors=errors)

@@ -9,7 +9,7 @@
     gradescope_results   gradescope_results.v1.schema.json   tinytorch/gradescope-results/v1
 
 Written by grading/results.py, grading/render.py, grading/protected.py and
-grading/plugin.py respectively; the platform formats by grading/classroom50.py and
+grading/sandbox/plugin.py respectively; the platform formats by grading/classroom50.py and
 grading/gradescope.py (Classroom 50's scores.json is read by grading/grade_imports.py).
 
 A breaking change gets a new file (`*.v2.schema.json`) and a new id; readers check the id.

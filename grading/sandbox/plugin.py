@@ -16,7 +16,14 @@ object per line to PATH, flushed as it happens: `begin`, `collected` (every test
 its exercise and points), `start` and `finish` of each test, `end`. The JSON report is
 written only when pytest ends normally; the stream survives `os._exit`, a segfault or
 a kill, so the grader keeps every finished outcome and knows which test was running.
-Schema: grading/schemas/test_events.v1.schema.json.
+Before each `finish` (and after collection, and at the end) the plugin compares the
+objects grading relies on with their start-up snapshot (grading/sandbox/integrity.py) and
+writes a `tamper` event naming each one that changed. Schema:
+grading/schemas/test_events.v1.schema.json.
+
+This plugin runs inside the process that runs student code, so nothing it writes is
+trusted: `tiny grade` checks the stream for consistency and takes every point from the
+course's own files (grading/points.py); the points here label `tiny test` and dev runs.
 
 Course overrides: with `--course-config PATH` (or $TINYTORCH_COURSE_CONFIG) the exercise
 points of that course.yaml (grading/course_config.py) replace module.yaml's before they are
@@ -26,15 +33,16 @@ the report and the results agree.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from grading.course_config import CourseConfig, CourseConfigError, load_course_config
+from grading.course_config import CourseConfigError, load_course_config
 from grading.course_modules import ModuleMeta, find_module_folder, load_module_meta
+from grading.points import apply_course_config, split_points
+from grading.sandbox.integrity import Integrity
 
 GRADE_KEY = pytest.StashKey[dict]()
 META_CACHE_KEY = pytest.StashKey[dict]()
@@ -58,15 +66,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grade-stream", metavar="PATH", default=None, help=STREAM_HELP)
     group.addoption("--course-config", metavar="PATH", default=None, help=COURSE_HELP)
     parser.addini("grade_stream", STREAM_HELP, default="")
-
-
-def apply_course_config(meta: ModuleMeta, course: CourseConfig | None) -> ModuleMeta:
-    """module.yaml's metadata with the course's point and timeout overrides applied."""
-    if course is None:
-        return meta
-    points = course.exercise_points(meta)
-    exercises = tuple(dataclasses.replace(e, points=points[e.id]) for e in meta.exercises)
-    return dataclasses.replace(meta, exercises=exercises, timeout=course.module_timeout(meta))
 
 
 def course_config_path(config: pytest.Config) -> Path | None:
@@ -109,12 +108,6 @@ def _module_of(item: pytest.Item) -> ModuleMeta | None:
         cache[folder] = apply_course_config(load_module_meta(folder, check_files=False), course)
     meta = cache[folder]
     return meta if Path(str(item.path)).name == meta.tests else None
-
-
-def split_points(points: int, parts: int) -> list[int]:
-    """Whole-number shares of `points` over `parts` tests, larger shares first."""
-    base, extra = divmod(points, parts)
-    return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config, items) -> None:
@@ -191,6 +184,7 @@ class EventStream:
 
     def __init__(self, path: Path) -> None:
         self.handle = path.open("a", encoding="utf-8")
+        self.integrity: Integrity | None = None
         self.phases: dict[str, list[pytest.TestReport]] = {}
         self.write({"event": "begin", "schema": EVENTS_SCHEMA})
 
@@ -198,7 +192,19 @@ class EventStream:
         self.handle.write(json.dumps(event, sort_keys=True) + "\n")
         self.handle.flush()
 
+    def check_integrity(self, where: str) -> None:
+        """A `tamper` event naming every checked object that changed since start-up."""
+        changed = self.integrity.changed() if self.integrity else ["the integrity snapshot"]
+        if changed:
+            self.write({"event": "tamper", "where": where, "changed": changed})
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Snapshot once every grader plugin is registered, before any test file is imported."""
+        self.integrity = Integrity(session.config.pluginmanager)
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.check_integrity("while importing the tests and the module files")
         tests = []
         for item in session.items:
             grade = item.stash.get(GRADE_KEY, {})
@@ -220,11 +226,13 @@ class EventStream:
         self.phases.setdefault(report.nodeid, []).append(report)
 
     def pytest_runtest_logfinish(self, nodeid: str, location) -> None:
+        self.check_integrity(nodeid)
         self.write(
             {"event": "finish", "nodeid": nodeid, **combine_phases(self.phases.pop(nodeid, []))}
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
+        self.check_integrity("at the end of the run")
         self.write({"event": "end", "exitstatus": int(exitstatus)})
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:

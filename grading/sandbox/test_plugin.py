@@ -60,7 +60,9 @@ def make_module(pytester: pytest.Pytester, tests: str = TESTS, crash: str = "pas
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "grading.plugin", "-p", "no:cacheprovider", *args)
+    return pytester.runpytest_subprocess(
+        "-p", "grading.sandbox.plugin", "-p", "no:cacheprovider", *args
+    )
 
 
 def read_lines(path: Path) -> list[dict]:
