@@ -36,8 +36,9 @@ from pathlib import Path
 
 from grading.commands.grade import GradeSettings, grade, write_outputs
 from grading.course_config import CourseConfig, find_course_config, load_course_config
-from grading.milestone_runs import DEFAULT_TIMEOUT, milestone_record
+from grading.milestone_verdicts import milestone_record
 from grading.sandbox import child_environment, memory_limit_supported
+from grading.sandbox.milestones import DEFAULT_TIMEOUT
 from grading.schemas import validate
 from grading.submission import SubmissionError, load_submission
 
@@ -64,7 +65,7 @@ class PlatformGrade:
 
 # ---- milestones ---------------------------------------------------------------------------
 #
-# The record of a milestone run and its name are grading/milestone_runs.py's, exactly as
+# The record of a milestone run and its name are grading/milestone_verdicts.py's, exactly as
 # `tiny grade --milestones` makes them in the GitHub workflow. Only the process differs:
 # here the child imports the bundle's grader and milestones (PYTHONPATH from
 # grading/sandbox/run.py, working directory outside the checkout, so `python -m` cannot pick up
@@ -73,7 +74,7 @@ class PlatformGrade:
 
 
 def milestone_name(path: Path) -> str:
-    """'m1_perceptron_1958.py' → 'perceptron 1958', as grading/milestone_runs.py names it."""
+    """'m1_perceptron_1958.py' → 'perceptron 1958', as grading/milestone_verdicts.py names it."""
     return path.stem.split("_", 1)[1].replace("_", " ") if "_" in path.stem else path.stem
 
 

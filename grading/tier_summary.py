@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from grading.milestone_verdicts import VerdictError, parse_record
 from grading.results import RunLimits, build_results, error_module
 from grading.schemas import SchemaError, validate
 
@@ -42,12 +43,8 @@ def _missing_module(number: int, points: int) -> dict:
         f"Module {number:02d} was not graded: its grader step left no result, so it counts "
         f"0 of {points} points. Open the step 'Module {number:02d}' of this run."
     )
-    module = error_module(
-        {"number": number, "key": f"{number:02d}", "title": f"Module {number:02d}"},
-        message,
-        RunLimits(0.0, 0.0, None),
-    )
-    return {**module, "points": {"earned": 0, "possible": points}}
+    meta_like = {"number": number, "key": f"{number:02d}", "title": f"Module {number:02d}"}
+    return error_module({**meta_like, "points": points}, message, RunLimits(0.0, 0.0, None))
 
 
 def merge_tier(
@@ -92,36 +89,20 @@ def merge_tier(
     return build_results(ordered, source, tamper, milestones=records, errors=errors)
 
 
-MILESTONE_STATUSES = {"passed", "failed", "error", "not_run"}
-
-
-def _load(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SummaryInputError(f"{path}: not a grader result ({error})") from error
-
-
 def _results(path: Path) -> dict:
-    value = _load(path)
     try:
+        value = json.loads(path.read_text(encoding="utf-8"))
         validate("results", value, str(path))
-    except SchemaError as error:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, SchemaError) as error:
         raise SummaryInputError(f"{path}: not a grader result ({error})") from error
     return value
 
 
 def _milestone(path: Path) -> dict:
-    value = _load(path)
-    fields = {"number": int, "name": str, "status": str, "message": str}
-    if not (
-        isinstance(value, dict)
-        and set(value) == set(fields)
-        and all(isinstance(value[k], t) for k, t in fields.items())
-        and value["status"] in MILESTONE_STATUSES
-    ):
-        raise SummaryInputError(f"{path}: not a milestone record (number, name, status, message)")
-    return value
+    try:
+        return parse_record(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, VerdictError) as error:
+        raise SummaryInputError(str(error)) from error
 
 
 def read_tier(folder: Path) -> tuple[list[dict], list[dict], list[str]]:

@@ -162,7 +162,9 @@ def test_every_module_step_carries_a_fallback_with_its_full_points():
 def test_capstone_tier_uploads_the_benchmark_json():
     workflow, _ = generated(milestones=(), rows=[fake_row(20, "Capstone", 100)])
     last = workflow["jobs"][JOB]["steps"][-1]
-    assert last["uses"] == UPLOAD and last["with"]["path"] == CAPSTONE_BENCHMARK
+    kept = f"{RESULTS_ARTIFACT_PATH}/milestone-6-out/capstone/submission.json"
+    assert last["uses"] == UPLOAD and last["with"]["path"] == kept
+    assert CAPSTONE_BENCHMARK == "out/capstone/submission.json"
 
 
 def test_extra_platforms_run_the_tests_without_reporting():
@@ -357,9 +359,10 @@ def test_cifar_milestone_is_cached_whatever_the_verdict_and_runs_full_only_when_
     steps = milestone_steps(cifar, (4, 5))
     restore, save = steps[0], steps[-1]
     assert restore["uses"] == CACHE_RESTORE and "cifar10" in restore["with"]["key"]
+    assert restore["with"]["path"] == "/tmp/tinytorch-data" and "fetch_archive" in steps[1]["run"]
     assert save["uses"] == CACHE_SAVE and save["with"] == restore["with"]
     assert save["if"] == "${{ !cancelled() && steps.cifar10-cache.outputs.cache-hit != 'true' }}"
-    runs = [s["run"] for s in steps[1:-1]]
+    runs = [s["run"] for s in steps[2:-1]]
     assert runs[0].endswith(f" 4 {DISPATCH_MODE}") and runs[1].endswith(f" 5 {DISPATCH_MODE}")
     offline = milestone_steps(replace(config, datasets={4: "tinydigits"}), (3, 4))
     assert [s["run"].split()[-1] for s in offline] == ["3", "4"]

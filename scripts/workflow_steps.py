@@ -43,6 +43,7 @@ RESULTS_ENV = "TINYTORCH_RESULTS"  # where every grading step writes its results
 RUN_AS_ENV = "TINYTORCH_RUN_AS"  # the unprivileged user, when one could be created
 STUDENT_USER = "tinytorch-student"
 RESULTS_ARTIFACT_PATH = "${{ runner.temp }}/tinytorch-results"
+DATA_DIR = "/tmp/tinytorch-data"  # $TINYTORCH_DATA: CIFAR-10, fetched by the grader, read by all
 PIP_CACHE = "~/.cache/pip"
 # Milestones with a quick and a full mode run quick on every push and full when an
 # instructor or student starts the workflow by hand (workflow_dispatch).
@@ -55,16 +56,17 @@ def step_id(number: int) -> str:
 
 
 def pristine_grader_step() -> dict:
-    """Extract the template's first commit outside the checkout; name the folders for later
-    steps. Several root commits (rewritten history) leave no grader: every module step then
-    reports 0 with its fallback, and the log says why."""
+    """Extract the template's first commit outside the checkout, under /tmp so that the
+    unprivileged user can read it (a runner's home folder is not readable by others); name
+    the folders for later steps. Several root commits (rewritten history) leave no grader:
+    every module step then reports 0 with its fallback, and the log says why."""
     script = f"""\
 roots=$(git rev-list --max-parents=0 HEAD)
 if [ "$(printf '%s\\n' "$roots" | wc -l)" -ne 1 ]; then
   echo "::error::several first commits ($roots): which holds the template? Ask course staff."
   exit 1
 fi
-grader=$(mktemp -d "${{RUNNER_TEMP:-/tmp}}/tinytorch-grader.XXXXXX")
+grader=$(mktemp -d /tmp/tinytorch-grader.XXXXXX)
 git archive --format=tar "$roots" | tar -x -C "$grader"
 chmod -R a+rX "$grader"
 echo "{GRADER_ENV}=$grader" >> "$GITHUB_ENV"
@@ -201,34 +203,44 @@ def _dataset(config: CourseConfig, number: int, module) -> str | None:
     return config.datasets.get(number) or (choices[0] if choices else None)
 
 
+def milestone_output(number: int) -> str:
+    """Where a milestone step keeps what the milestone wrote under its out/ folder."""
+    return f"{RESULTS_ENV}/milestone-{number}-out"
+
+
 def milestone_steps(config: CourseConfig, milestones: tuple[int, ...]) -> list[dict]:
-    """CIFAR-10 restored from the cache if a milestone trains on it, one step per milestone
-    (its verdict recorded for the job summary), then the CIFAR-10 cache saved whatever the
-    verdicts. A milestone module may declare MODES = {dataset: ("quick", "full")}; its step
-    then gets --quick on push and --full on workflow_dispatch."""
+    """CIFAR-10 restored from the cache and fetched by the grader (sha256-checked) if a
+    milestone trains on it, one step per milestone (run in the sandbox on the student's
+    files, its verdict recorded for the job summary), then the CIFAR-10 cache saved whatever
+    the verdicts. A milestone module may declare MODES = {dataset: ("quick", "full")}; its
+    step then gets --quick on push and --full on workflow_dispatch."""
     shipped = available_milestones()
     modules = {n: importlib.import_module(shipped[n]) for n in milestones if n in shipped}
     cifar = any(_dataset(config, n, modules.get(n)) == "cifar10" for n in milestones)
-    cache = {
-        "path": cifar10.DEFAULT_DIR.as_posix(),
-        "key": f"cifar10-python-{cifar10.SHA256[:16]}",
-    }
+    cache = {"path": DATA_DIR, "key": f"cifar10-python-{cifar10.SHA256[:16]}"}
     steps = []
     if cifar:
-        steps.append(
+        steps += [
             {
-                "name": "Restore the CIFAR-10 archive (downloaded once, sha256-checked)",
+                "name": "Restore the CIFAR-10 archive",
                 "id": "cifar10-cache",
                 "if": UNLESS_CANCELLED,
                 "uses": CACHE_RESTORE,
                 "with": cache,
-            }
-        )
+            },
+            {
+                "name": "Fetch CIFAR-10 (once; sha256-checked, read by the milestone)",
+                "if": UNLESS_CANCELLED,
+                "run": 'python -I -c "from datasets.cifar10 import fetch_archive; '
+                'print(fetch_archive())"',
+            },
+        ]
     for number in milestones:
         module = modules.get(number)
         command = (
             f'tiny milestone --root "$GITHUB_WORKSPACE" --pristine "${GRADER_ENV}" '
             f'--record "${RESULTS_ENV}/milestone-{number}.json" '
+            f'--keep-output "${milestone_output(number)}" '
             f'${{{RUN_AS_ENV}:+--run-as "${RUN_AS_ENV}"}} {number}'
         )
         if getattr(module, "MODES", {}).get(_dataset(config, number, module)):

@@ -50,7 +50,6 @@ from grading.course_config import (
 )
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
 from grading.grade_module import ModuleGrader
-from grading.milestone_runs import run_milestones
 from grading.points import apply_course_config
 from grading.protected import (
     MANIFEST_PATH,
@@ -65,6 +64,7 @@ from grading.protected import (
 from grading.render import classroom_result, encode_classroom, markdown_summary, points_table
 from grading.repo import REPO_ROOT
 from grading.results import RunLimits, build_results, error_module
+from grading.sandbox.milestones import run_milestones
 from grading.sandbox.plugin import COURSE_ENV
 from grading.sandbox.run import build_pristine_tree, memory_limit_supported
 from grading.schemas import can_validate
@@ -376,7 +376,7 @@ def grade(settings: GradeSettings, work: Path) -> dict:
     for meta in selected:
         modules.append(grader.grade(meta, settings.limits(meta, course), extra_env))
     modules.sort(key=lambda m: m["number"])
-    milestones = run_milestones(settings.milestones, modules_root)
+    milestones = run_milestones(settings.milestones, modules_root, settings.run_as)
     return build_results(modules, tests_source, tamper, milestones=milestones, errors=errors)
 
 

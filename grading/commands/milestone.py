@@ -7,7 +7,7 @@ train on in its `DATASETS` tuple.
 
 In CI (`--root DIR --pristine DIR --record FILE`, what the Classroom workflow runs) the
 milestone trains on the student's source files of DIR graded with the module.yaml files and
-tests of the pristine copy, in a child process started by the grader (grading/milestone_runs.py),
+tests of the pristine copy, in the grader's sandbox (grading/sandbox/milestones.py),
 and its verdict is written to FILE as a results-schema milestone record, which the one job
 summary of the push reads (`tiny summary`).
 """
@@ -40,12 +40,16 @@ def available_milestones() -> dict[int, str]:
 ROOT_HELP = "the student's repository whose module files the milestone runs (with --pristine)"
 PRISTINE_HELP = "take module.yaml files and tests from this clean copy (the grader's own)"
 RECORD_HELP = "write the verdict as JSON (a results-schema milestone record) to FILE"
+RUN_AS_HELP = "with --pristine: run the student's code as this unprivileged user"
+KEEP_HELP = "with --pristine: copy what the milestone wrote under out/ into DIR"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--root", metavar="DIR", help=ROOT_HELP)
     parser.add_argument("--pristine", metavar="DIR", help=PRISTINE_HELP)
     parser.add_argument("--record", metavar="FILE", help=RECORD_HELP)
+    parser.add_argument("--run-as", metavar="USER", help=RUN_AS_HELP)
+    parser.add_argument("--keep-output", metavar="DIR", help=KEEP_HELP)
     parser.add_argument("number", type=int, help="milestone number")
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="options for the milestone (--help)")
 
@@ -111,7 +115,7 @@ def run(args) -> int:
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
-    from grading.milestone_runs import milestone_name, milestone_record  # imports this file
+    from grading.milestone_verdicts import milestone_name, milestone_record  # imports this file
 
     if args.pristine:
         record, code = _run_on_pristine_tree(args)
@@ -130,15 +134,30 @@ def run(args) -> int:
 
 def _run_on_pristine_tree(args) -> tuple[dict, int]:
     """The milestone on the student's files of --root with the --pristine copy's module.yaml
-    files and tests, in a child process; its output is echoed. Exit code as the child's."""
-    from grading.milestone_runs import run_milestone
+    files and tests, in the sandbox (grading/sandbox/milestones.py); its output is echoed.
+    Exit code: 0 passed, 1 failed, 2 anything else."""
     from grading.protected import DirTree
-    from grading.sandbox import build_pristine_tree
+    from grading.sandbox.milestones import run_milestone
+    from grading.sandbox.run import build_pristine_tree
 
     root = Path(args.root or ".").resolve()
     with tempfile.TemporaryDirectory(prefix="tiny-milestone-tree-") as scratch:
-        tree = build_pristine_tree(DirTree(Path(args.pristine)), root / "modules", Path(scratch))
-        record, output = run_milestone(args.number, tree, tuple(args.rest))
+        tree, refused = build_pristine_tree(
+            DirTree(Path(args.pristine)), root / "modules", Path(scratch)
+        )
+        if args.run_as:  # the unprivileged user reads the tree
+            for path in (Path(scratch), *Path(scratch).rglob("*")):
+                path.chmod(0o755 if path.is_dir() else 0o644)
+        if refused:
+            problem = "; ".join(refused.values())
+            record = {"number": args.number, "name": f"milestone {args.number}"}
+            record |= {"status": "error", "message": f"not run: {problem}"[:300]}
+            output = record["message"]
+        else:
+            keep = Path(args.keep_output) if args.keep_output else None
+            record, output = run_milestone(
+                args.number, tree, tuple(args.rest), args.run_as, keep=keep
+            )
     print(output, end="" if output.endswith("\n") else "\n", flush=True)
     codes = {"passed": 0, "failed": 1}
     return record, codes.get(record["status"], 2)

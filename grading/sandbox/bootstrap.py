@@ -2,6 +2,8 @@
 
     python -s bootstrap.py IMPORT_ROOT pytest ARGS...    # run pytest.main(ARGS)
     python -s bootstrap.py IMPORT_ROOT probe N1 N2 ...   # import those modules' files in order
+    python -s bootstrap.py IMPORT_ROOT milestone N ARGS  # `tiny milestone N ARGS`, verdict
+                                                         # written to ./verdict.json at the end
 
 The parent gives this process an environment built from an allow-list (no PYTHONPATH, no
 PYTHONSTARTUP, no GITHUB_* or runner variables), so with `-s` (no user site) nothing of the
@@ -25,6 +27,11 @@ def main(argv: list[str]) -> int:
         import pytest
 
         return int(pytest.main(rest))
+    if mode == "milestone":
+        from grading.cli import main as tiny
+
+        number, *options = rest
+        return tiny(["milestone", "--record", "verdict.json", number, *options])
     from tinytorch._loader import discover_modules, load_module_file
 
     wanted = [int(number) for number in rest]

@@ -3,7 +3,7 @@
 import pytest
 
 from grading.commands.milestone import verdict_line
-from grading.milestone_runs import milestone_record
+from grading.milestone_verdicts import milestone_record
 
 
 def test_the_verdict_is_the_last_pass_or_fail_line():
