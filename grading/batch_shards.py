@@ -147,7 +147,9 @@ def check_shards(runs: Sequence[ShardRun]) -> None:
                     f"and in {run.folder}: each student must be graded once"
                 )
             owner[key] = run.folder
-            if count > 1 and not run.shard.holds(entry["student"]):
+    for run in runs:
+        for entry in run.document["entries"]:
+            if not run.shard.holds(entry["student"]):
                 raise ShardError(
                     f"{run.folder} (shard {run.shard}) graded {entry['student']}, who belongs "
                     f"to shard {shard_of(entry['student'], count)}/{count}"
