@@ -83,6 +83,7 @@ def classroom(tmp_path_factory) -> dict:
         "submissions": submissions,
         "roster": root / "roster.csv",
         "kinds": kinds,
+        "config": root / "course.yaml",
     }
 
 
@@ -200,3 +201,18 @@ def test_list_shard_prints_the_repositories_to_clone(classroom, capsys):
         assert cli.main([*argv, "--list-shard", "--shard", f"{index}/{SHARDS}"]) == 0
         listed += capsys.readouterr().out.split()
     assert sorted(listed) == sorted(f"{ASSIGNMENT}-{user}" for user in classroom["kinds"])
+
+
+def test_the_merged_results_make_the_gradebook_and_canvas_file(classroom, runs, tmp_path):
+    """What the regrade workflow's last job runs on the merged folder."""
+    out = tmp_path / "gradebook"
+    argv = ["gradebook", str(runs["merged"] / ASSIGNMENT), "--roster", str(classroom["roster"])]
+    code = cli.main([*argv, "--config", str(classroom["config"]), "--out", str(out)])
+    assert code in (0, 1)
+    rows = {r["github_username"]: r for r in csv_rows(out / "gradebook.csv")}
+    summary = {r["student"]: r for r in csv_rows(runs["merged"] / "summary.csv")}
+    assert set(rows) == set(classroom["kinds"])
+    for student, row in rows.items():
+        graded = summary[student]["points"]
+        assert row["foundation"] == graded, (student, row, summary[student])
+    assert (out / "canvas.csv").is_file()
