@@ -1,7 +1,10 @@
-"""Batch grading of cloned student repositories: layout, naming and the summary (pure).
+"""Batch grading of cloned student repositories: finding them (and the roster students
+without one), naming, and the outputs summary.csv, report.txt and batch.json entries.
 
-`tiny grade-batch` (grading/commands/grade_batch.py) finds the repositories, grades each
-with the same code as CI (grading/commands/grade.py) and hands the results here.
+`tiny grade-batch` (grading/commands/grade_batch.py) finds the repositories here, grades
+each with the same code as CI (grading/commands/grade.py) and hands the results back here.
+Everything but `discover`, `template_for` and `roster_students` (which read folders and
+files) is pure.
 
 Layout, as `gh classroom clone student-repos` makes it (github/gh-classroom
 cmd/gh-classroom/clone/student-repos: `<directory>/<assignment slug>-submissions/<repo name>`,
@@ -33,6 +36,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from grading.commands.grade import SettingsError
+from grading.gradebook import GradebookInputError, parse_roster
 
 SUBMISSIONS_SUFFIX = "-submissions"
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -186,6 +192,75 @@ def batch_report(entries: Sequence[BatchEntry]) -> str:
     lines += ["", f"Edits outside the student files, rewritten history ({len(tampered)}):"]
     lines += [tamper_report(entries).rstrip("\n") or "  none"]
     return "\n".join(lines) + "\n"
+
+
+# ---- finding the repositories ----------------------------------------------------------------
+
+
+def _is_repository(path: Path) -> bool:
+    return path.is_dir() and ((path / "modules").is_dir() or (path / ".git").exists())
+
+
+def discover(folder: Path, assignment: str | None = None) -> list[StudentRepo]:
+    """The student repositories under `folder` (one assignment folder, or a folder of them)."""
+    if _is_repository(folder) and (folder / "modules").is_dir():
+        raise SettingsError(
+            f"{folder} is a single repository: give the folder that holds the cloned "
+            f"repositories (e.g. tinytorch-foundation-submissions/)"
+        )
+    found = []
+    children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for child in children:
+        if _is_repository(child):
+            slug = assignment or assignment_slug(folder.name)
+            found.append(StudentRepo(slug, student_name(child.name, slug), child))
+        else:
+            slug = assignment_slug(child.name) or child.name
+            for repo in sorted(p for p in child.iterdir() if _is_repository(p)):
+                found.append(StudentRepo(slug, student_name(repo.name, slug), repo))
+    return found
+
+
+def template_for(assignment: str, pristine: Path) -> Path:
+    """The built template that grades an assignment. Raises SettingsError when none fits."""
+    if (pristine / "modules").is_dir():
+        return pristine
+    templates = sorted(p.name for p in pristine.iterdir() if (p / "modules").is_dir())
+    if len(templates) == 1:
+        return pristine / templates[0]
+    chosen = choose_template(assignment, templates)
+    if chosen is None:
+        raise SettingsError(
+            f"no single template in {pristine} fits assignment '{assignment}' "
+            f"(templates: {', '.join(templates) or 'none'}): give --pristine {pristine}/<tier>"
+        )
+    return pristine / chosen
+
+
+def roster_students(path: Path) -> list[str]:
+    """The linked GitHub usernames of a Classroom roster (unlinked entries have no repository;
+    `tiny gradebook` reports them)."""
+    try:
+        entries = parse_roster(path.read_text(encoding="utf-8-sig"), str(path))
+    except (OSError, GradebookInputError) as error:
+        raise SettingsError(f"--roster: {error}") from None
+    return [entry.github_username for entry in entries if entry.github_username]
+
+
+def missing_entries(
+    repos: list[StudentRepo], roster: list[str], assignment: str, folder: Path
+) -> list[BatchEntry]:
+    """A 'missing' entry for every roster student without a repository in the assignment."""
+    present = {r.student.casefold() for r in repos if r.assignment == assignment}
+    entries = []
+    for student in roster:
+        if student.casefold() not in present:
+            name = f"{assignment}-{student}" if assignment else student
+            why = f"no repository {name} in {folder} (assignment not accepted, or not cloned)"
+            entries.append(
+                BatchEntry(StudentRepo(assignment, student, Path(name)), error=why, missing=True)
+            )
+    return entries
 
 
 # ---- batch.json entries (grading/batch_shards.py) --------------------------------------------

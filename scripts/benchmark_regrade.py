@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import shutil
 import statistics
@@ -50,9 +51,13 @@ CLONE_S = 1.0  # one small private repository over HTTPS from a GitHub runner (a
 MERGE_S = 30.0  # plan job, artifact download and merge of N shards (assumed)
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the sandboxed pytest runs)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def measure_install(template: Path, scratch: Path) -> float:
@@ -96,9 +101,9 @@ def grade_once(repo: Path, template: Path, out: Path) -> tuple[float, float, str
     settings = GradeSettings(
         root=Path("."), modules_root=Path("modules"), out=out, pristine_dir=template
     )
-    wall, cpu = time.perf_counter(), children_cpu()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     results, findings, error = grade_repository(repo, template, settings)
-    wall, cpu = time.perf_counter() - wall, children_cpu() - cpu
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
     if error or results is None:
         raise SystemExit(f"{repo.name} could not be graded: {error}")
     if findings:
@@ -115,10 +120,11 @@ def largest_shard(students: int, runners: int) -> int:
 
 
 def projection(
-    students: int, runners: int, cores: int, cpu_per_submission: float, install_s: float
+    students: int, runners: int, cores: int, seconds_per_submission: float, install_s: float
 ) -> dict[str, float]:
+    """Seconds of each phase of one regrade; a core grades one submission at a time."""
     per_shard = largest_shard(students, runners)
-    grading = math.ceil(per_shard / cores) * cpu_per_submission
+    grading = math.ceil(per_shard / cores) * seconds_per_submission
     startup = STARTUP_S + install_s + CLONE_S * per_shard
     merge = STARTUP_S + install_s + MERGE_S
     return {
@@ -145,39 +151,47 @@ def main(argv: list[str] | None = None) -> int:
         install_s = measure_install(built.root, scratch)
         print(f"install (fresh venv + pip install --editable template): {install_s:.1f} s")
         submissions = make_submissions(built.root, args.config, scratch)
-        cpus = []
+        cpus, walls = [], []
         for kind, repo in submissions.items():
             wall, cpu, points = grade_once(repo, built.root, scratch / "out" / kind)
             cpus.append(cpu)
+            walls.append(wall)
             print(f"graded {kind:9s} {points:>9s}: {wall:6.1f} s wall, {cpu:6.1f} s CPU")
-    mean_cpu = statistics.mean(cpus)
+    mean_cpu, mean_wall = statistics.mean(cpus), statistics.mean(walls)
     print(
         f"\nmean {mean_cpu:.1f} CPU s per Foundation submission -> "
-        f"{60 / mean_cpu:.2f} submissions per core-minute"
+        f"{60 / mean_cpu:.2f} submissions per core-minute "
+        f"(wall here {mean_wall:.1f} s, on a machine with load {os.getloadavg()[0]:.1f})"
     )
     print(
         f"assumed: runner start {STARTUP_S:.0f} s, clone {CLONE_S:.0f} s per repository, "
-        f"plan+merge {MERGE_S:.0f} s; measured install {install_s:.0f} s\n"
+        f"plan+merge {MERGE_S:.0f} s; measured install {install_s:.0f} s"
     )
-    print(f"{args.students} students | runners | cores | per shard | start-up | grading | total")
+    print("projection with CPU s per submission (a quiet runner core); in brackets with the")
+    print("wall s measured here (an upper bound: this machine's cores are shared)\n")
+    print("students | runners | cores | per shard | start-up | grading | total")
     meets = {}
     for cores in (int(c) for c in args.cores.split(",")):
         for runners in (int(r) for r in args.runners.split(",")):
             p = projection(args.students, runners, cores, mean_cpu, install_s)
-            meets[(runners, cores)] = p["total"] <= GOAL_MINUTES * 60
+            slow = projection(args.students, runners, cores, mean_wall, install_s)
+            meets[(runners, cores)] = (p["total"], slow["total"])
             dominant = "grading" if p["grading"] > p["startup"] else "start-up"
             print(
-                f"{'':>{len(str(args.students)) + 9}} | {runners:7d} | {cores:5d} | "
-                f"{p['per_shard']:9d} | {p['startup']:6.0f} s | {p['grading']:5.0f} s | "
-                f"{p['total'] / 60:5.1f} min ({dominant} dominates)"
+                f"{args.students:8d} | {runners:7d} | {cores:5d} | {p['per_shard']:9d} | "
+                f"{p['startup']:6.0f} s | {p['grading']:5.0f} s | {p['total'] / 60:5.1f} min "
+                f"[{slow['total'] / 60:5.1f} min] ({dominant} dominates)"
             )
-    for cores in (2, 4):
-        if (20, cores) in meets:
-            verdict = "MEETS" if meets[(20, cores)] else "MISSES"
-            print(
-                f"goal: {args.students} Foundation submissions <= {GOAL_MINUTES:.0f} min on 20 "
-                f"runners of {cores} cores: {verdict}"
-            )
+    for (runners, cores), (fast, slow) in meets.items():
+        if runners != 20:
+            continue
+        verdict = "MEETS" if fast <= GOAL_MINUTES * 60 else "MISSES"
+        bound = "meets" if slow <= GOAL_MINUTES * 60 else "misses"
+        print(
+            f"goal: {args.students} Foundation submissions <= {GOAL_MINUTES:.0f} min on 20 "
+            f"runners of {cores} cores: {verdict} ({fast / 60:.1f} min; the wall-time upper "
+            f"bound {slow / 60:.1f} min {bound} it)"
+        )
     return 0
 
 

@@ -71,16 +71,17 @@ from grading.grade_batch import (
     StudentRepo,
     assignment_slug,
     batch_report,
-    choose_template,
+    discover,
     entry_document,
     findings_of,
+    missing_entries,
     progress_line,
     render_summary_csv,
     results_relative,
-    student_name,
+    roster_students,
     tamper_report,
+    template_for,
 )
-from grading.gradebook import GradebookInputError, parse_roster
 from grading.results import build_results
 
 HELP = "grade a folder of cloned student repositories in parallel, audit them (staff)"
@@ -123,75 +124,6 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="print the repository names of the shard's roster students, then exit",
     )
-
-
-# ---- finding the repositories ----------------------------------------------------------------
-
-
-def _is_repository(path: Path) -> bool:
-    return path.is_dir() and ((path / "modules").is_dir() or (path / ".git").exists())
-
-
-def discover(folder: Path, assignment: str | None = None) -> list[StudentRepo]:
-    """The student repositories under `folder` (one assignment folder, or a folder of them)."""
-    if _is_repository(folder) and (folder / "modules").is_dir():
-        raise SettingsError(
-            f"{folder} is a single repository: give the folder that holds the cloned "
-            f"repositories (e.g. tinytorch-foundation-submissions/)"
-        )
-    found = []
-    children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for child in children:
-        if _is_repository(child):
-            slug = assignment or assignment_slug(folder.name)
-            found.append(StudentRepo(slug, student_name(child.name, slug), child))
-        else:
-            slug = assignment_slug(child.name) or child.name
-            for repo in sorted(p for p in child.iterdir() if _is_repository(p)):
-                found.append(StudentRepo(slug, student_name(repo.name, slug), repo))
-    return found
-
-
-def template_for(assignment: str, pristine: Path) -> Path:
-    """The built template that grades an assignment. Raises SettingsError when none fits."""
-    if (pristine / "modules").is_dir():
-        return pristine
-    templates = sorted(p.name for p in pristine.iterdir() if (p / "modules").is_dir())
-    if len(templates) == 1:
-        return pristine / templates[0]
-    chosen = choose_template(assignment, templates)
-    if chosen is None:
-        raise SettingsError(
-            f"no single template in {pristine} fits assignment '{assignment}' "
-            f"(templates: {', '.join(templates) or 'none'}): give --pristine {pristine}/<tier>"
-        )
-    return pristine / chosen
-
-
-def roster_students(path: Path) -> list[str]:
-    """The linked GitHub usernames of a Classroom roster (unlinked entries have no repository;
-    `tiny gradebook` reports them)."""
-    try:
-        entries = parse_roster(path.read_text(encoding="utf-8-sig"), str(path))
-    except (OSError, GradebookInputError) as error:
-        raise SettingsError(f"--roster: {error}") from None
-    return [entry.github_username for entry in entries if entry.github_username]
-
-
-def missing_entries(
-    repos: list[StudentRepo], roster: list[str], assignment: str, folder: Path
-) -> list[BatchEntry]:
-    """A 'missing' entry for every roster student without a repository in the assignment."""
-    present = {r.student.casefold() for r in repos if r.assignment == assignment}
-    entries = []
-    for student in roster:
-        if student.casefold() not in present:
-            name = f"{assignment}-{student}" if assignment else student
-            why = f"no repository {name} in {folder} (assignment not accepted, or not cloned)"
-            entries.append(
-                BatchEntry(StudentRepo(assignment, student, Path(name)), error=why, missing=True)
-            )
-    return entries
 
 
 # ---- grading one repository (in a worker process) --------------------------------------------
