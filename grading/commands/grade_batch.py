@@ -242,8 +242,9 @@ def _sha256(path: Path | None) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None
 
 
-def batch_document(args, shard: Shard, entries: list[BatchEntry]) -> dict:
-    """batch.json (schema in grading/batch_shards.py)."""
+def batch_document(args, shard: Shard, assignment: str, entries: list[BatchEntry]) -> dict:
+    """batch.json (schema in grading/batch_shards.py); `assignment`: the one named by
+    --assignment or the folder ('' for a folder of several)."""
     ordered = sorted(entries, key=lambda e: (e.repo.assignment, e.repo.student))
     return {
         "schema": BATCH_SCHEMA,
@@ -255,7 +256,7 @@ def batch_document(args, shard: Shard, entries: list[BatchEntry]) -> dict:
             "timeout": args.timeout,
             "memory_limit": args.memory_limit,
             "audit_only": bool(args.audit_only),
-            "assignment": args.assignment,
+            "assignment": assignment,
             "roster": _sha256(args.roster),
         },
         "entries": [entry_document(e) for e in ordered],
@@ -335,7 +336,9 @@ def run(args) -> int:
     done_before = len(entries)
     entries += _run_all(jobs, args.jobs, args.audit_only, lambda e, n: report(e, done_before + n))
 
-    write_batch_outputs(args.out, entries, args.audit_only, batch_document(args, shard, entries))
+    write_batch_outputs(
+        args.out, entries, args.audit_only, batch_document(args, shard, assignment, entries)
+    )
     tampered = [e for e in entries if findings_of(e)]
     if tampered:
         print("\nEdits outside the student files:\n" + tamper_report(entries), end="")
