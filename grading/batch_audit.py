@@ -12,10 +12,11 @@ finding, named by path:
         every file added, modified or deleted anywhere in the repository except the student
         files; a symlink or other non-regular file in place of any file (never followed);
         a missing student file; rewritten history (see `history_findings`).
-    assemble(repo, template, files, dest) -> dest
-        the grading tree: a copy of the template with only the student files taken from
-        the repository (regular files only; a refused or missing one is left out, so that
-        module grades 0 with a "could not be loaded" message).
+    read_student_files(repo, files) -> {path: bytes}
+        the student files that are regular files (a refused or missing one is left out, so
+        that module grades 0 with a "could not be loaded" message).
+    assemble(template, student_bytes, files, dest) -> dest
+        the grading tree: a copy of the template with only those student files in it.
 
 Finding kinds: added, modified, deleted (as in grading/protected.py), not_regular, missing
 (a student file), history. `tamper_findings` maps them onto the three kinds the results
@@ -190,9 +191,22 @@ def tamper_findings(findings: list[dict]) -> list[dict]:
     return mapped
 
 
-def assemble(repo: Path, template: Path, files: list[str], dest: Path) -> Path:
-    """Write `dest`: the template's files (without .git) plus the student files of `repo`
-    that are regular files inside their module folder. Returns dest."""
+def read_student_files(repo: Path, files: list[str]) -> dict[str, bytes]:
+    """The bytes of each student file of `repo` that is a regular file reached through no
+    symlinked folder; a refused or missing one is left out. Read once, before any student
+    code runs, so a submission graded earlier cannot change a later one."""
+    found = {}
+    for path in files:
+        source = repo / path
+        parent_ok = not any(p.is_symlink() for p in source.parents if repo in p.parents)
+        if parent_ok and _is_regular(source):
+            found[path] = source.read_bytes()
+    return found
+
+
+def assemble(template: Path, student: dict[str, bytes], files: list[str], dest: Path) -> Path:
+    """Write `dest`: the template's files (without .git), each student file replaced by
+    `student[path]`, or removed when `student` lacks it. Returns dest."""
     shutil.copytree(
         template,
         dest,
@@ -200,10 +214,9 @@ def assemble(repo: Path, template: Path, files: list[str], dest: Path) -> Path:
         ignore=shutil.ignore_patterns(".git", *CACHE_PARTS, "*.pyc"),
     )
     for path in files:
-        target, source = dest / path, repo / path
+        target = dest / path
         target.unlink(missing_ok=True)
-        parent_ok = not any(p.is_symlink() for p in source.parents if repo in p.parents)
-        if parent_ok and _is_regular(source):
-            shutil.copyfile(source, target)
+        if path in student:
+            target.write_bytes(student[path])
             target.chmod(0o644)
     return dest

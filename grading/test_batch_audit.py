@@ -19,7 +19,14 @@ from pathlib import Path
 import pytest
 
 from grading import cli
-from grading.batch_audit import assemble, audit, student_files, tamper_findings
+from grading.batch_audit import (
+    assemble,
+    audit,
+    read_student_files,
+    student_files,
+    tamper_findings,
+)
+from grading.commands import grade_batch
 from grading.repo import REPO_ROOT
 from scripts import stubs
 from scripts.build_templates import build
@@ -181,8 +188,28 @@ def test_audit_and_assemble_directly(course, tmp_path):
     findings = [f.as_dict() for f in audit(repo, template, [SOURCE])]
     kinds = {f["kind"] for f in tamper_findings(findings)}
     assert kinds == {"added", "modified", "deleted"}
-    tree = assemble(repo, template, [SOURCE], tmp_path / "tree")
+    student = read_student_files(repo, [SOURCE])
+    tree = assemble(template, student, [SOURCE], tmp_path / "tree")
     assert (tree / SOURCE).read_bytes() == (repo / SOURCE).read_bytes()
     assert (tree / TESTS).read_bytes() == (template / TESTS).read_bytes()
     assert not (tree / "setup.py").exists() and not (tree / "conftest.py").exists()
     assert not (tree / ".git").exists()
+
+
+def test_a_template_changed_during_grading_stops_the_batch(course, tmp_path, monkeypatch, capsys):
+    """Student code that reaches the template would change every later grade: detected."""
+    template = tmp_path / "template"
+    shutil.copytree(course["template"], template, symlinks=True)
+    original = grade_batch.grade_prepared
+
+    def writes_into_the_template(prepared, settings):
+        (template / "README.md").chmod(0o644)
+        (template / "README.md").write_text("changed by a submission\n")
+        return original(prepared, settings)
+
+    monkeypatch.setattr(grade_batch, "grade_prepared", writes_into_the_template)
+    out = tmp_path / "out"
+    argv = ["grade-batch", str(course["submissions"]), "--pristine", str(template)]
+    assert cli.main([*argv, "--out", str(out), "--jobs", "1", "--modules", "01"]) == 2
+    assert "changed while submissions were graded" in capsys.readouterr().err
+    assert not (out / "summary.csv").exists()

@@ -21,8 +21,10 @@ module.yaml files, graded tests and course configuration.
   --list-shard      print the repository names of the shard's roster students and exit
                     (what the regrade workflow clones)
 
-Repositories are graded in parallel, one worker process each (--jobs, default: every core);
-each worker runs one module at a time.
+Two phases: first every repository is audited and its student files read (nothing runs),
+then they are graded in parallel, one worker process each (--jobs, default: every core;
+each worker runs one module at a time), so a submission graded early cannot change a later
+one; if the template itself changed meanwhile, the batch stops with exit 2.
 
 Outputs in --out (default out/grade-batch):
   <assignment>/<student>/results.json, summary.md, classroom_result.json, runs/...
@@ -34,7 +36,7 @@ stdout: one progress line per repository, then every finding.
 --audit-only skips the tests: only the audit, in seconds.
 
 Exit code: 0 every repository graded and no finding; 1 a finding, a missing repository or
-one that could not be graded; 2 bad options or no repository found.
+one that could not be graded; 2 bad options, no repository found, or the template changed.
 """
 
 from __future__ import annotations
@@ -47,10 +49,16 @@ import sys
 import tempfile
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grading.batch_audit import assemble, audit, student_files, tamper_findings
+from grading.batch_audit import (
+    assemble,
+    audit,
+    read_student_files,
+    student_files,
+    tamper_findings,
+)
 from grading.batch_shards import (
     BATCH_FILE,
     BATCH_SCHEMA,
@@ -145,29 +153,50 @@ def audited_results(results: dict, findings: list[dict], template: Path) -> dict
     )
 
 
-def grade_repository(
-    repo: Path, template: Path, settings: GradeSettings, audit_only: bool = False
-) -> tuple[dict | None, tuple[dict, ...], str | None]:
-    """(results or None, audit findings, None or why it could not be graded). Runs nothing
-    of `repo` but its student files, inside a tree assembled from `template`."""
+@dataclass(frozen=True)
+class Prepared:
+    """One repository, audited and its student files read, before any student code runs."""
+
+    template: Path
+    files: tuple[str, ...]
+    student: dict[str, bytes]
+    findings: tuple[dict, ...]
+
+
+def prepare(repo: Path, template: Path) -> Prepared:
+    """Audit `repo` against `template` and read its student files (nothing is executed)."""
+    files = student_files(template)
+    findings = tuple(f.as_dict() for f in audit(repo, template, files))
+    return Prepared(template, tuple(files), read_student_files(repo, files), findings)
+
+
+def grade_prepared(prepared: Prepared, settings: GradeSettings) -> tuple[dict | None, str | None]:
+    """(results, None) or (None, why it could not be graded): the student files graded in a
+    tree assembled from the template, with the audit's findings; writes settings.out."""
     try:
-        files = student_files(template)
-        findings = tuple(f.as_dict() for f in audit(repo, template, files))
-        if audit_only:
-            return None, findings, None
         with tempfile.TemporaryDirectory(prefix="tiny-batch-") as scratch:
-            tree = assemble(repo, template, files, Path(scratch) / "tree")
+            tree = Path(scratch) / "tree"
+            assemble(prepared.template, prepared.student, list(prepared.files), tree)
             (Path(scratch) / "work").mkdir()
             here = replace(settings, root=tree, modules_root=tree / "modules")
             results = grade(here, Path(scratch) / "work")
-        results = audited_results(results, list(findings), template)
+        results = audited_results(results, list(prepared.findings), prepared.template)
         write_outputs(results, settings, environ={})
-        return results, findings, None
+        return results, None
     except SettingsError as error:
-        return None, (), str(error)
+        return None, str(error)
     except Exception as error:  # one broken repository must not stop the batch
         traceback.print_exc()
-        return None, (), f"the grader failed: {type(error).__name__}: {error}"
+        return None, f"the grader failed: {type(error).__name__}: {error}"
+
+
+def grade_repository(
+    repo: Path, template: Path, settings: GradeSettings
+) -> tuple[dict | None, tuple[dict, ...], str | None]:
+    """prepare + grade_prepared for one repository: (results, findings, error)."""
+    prepared = prepare(repo, template)
+    results, error = grade_prepared(prepared, settings)
+    return results, prepared.findings, error
 
 
 # ---- the command -----------------------------------------------------------------------------
@@ -215,25 +244,26 @@ def _settings_for(base: GradeSettings, repo: StudentRepo, template: Path, out: P
     )
 
 
-def _run_all(jobs: list, workers: int, audit_only: bool, report) -> list[BatchEntry]:
-    """jobs: (StudentRepo, template, GradeSettings); grade them on `workers` processes."""
+def _run_all(jobs: list, workers: int, report) -> list[BatchEntry]:
+    """jobs: (StudentRepo, Prepared, GradeSettings); grade them on `workers` processes."""
     entries = []
     if workers == 1 or len(jobs) <= 1:
-        for repo, template, settings in jobs:
-            results, findings, error = grade_repository(repo.path, template, settings, audit_only)
-            entries.append(BatchEntry(repo, results, findings, error))
+        for repo, prepared, settings in jobs:
+            results, error = grade_prepared(prepared, settings)
+            entries.append(BatchEntry(repo, results, prepared.findings, error))
             report(entries[-1], len(entries))
         return entries
     # spawn: each worker starts clean (no threads inherited, safe with the sandbox's fork+exec)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
         futures = {
-            pool.submit(grade_repository, repo.path, template, settings, audit_only): repo
-            for repo, template, settings in jobs
+            pool.submit(grade_prepared, prepared, settings): (repo, prepared)
+            for repo, prepared, settings in jobs
         }
         for future in as_completed(futures):
-            results, findings, error = future.result()
-            entries.append(BatchEntry(futures[future], results, findings, error))
+            results, error = future.result()
+            repo, prepared = futures[future]
+            entries.append(BatchEntry(repo, results, prepared.findings, error))
             report(entries[-1], len(entries))
     return entries
 
@@ -242,14 +272,16 @@ def _sha256(path: Path | None) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None
 
 
-def batch_document(args, shard: Shard, assignment: str, entries: list[BatchEntry]) -> dict:
+def batch_document(
+    args, shard: Shard, assignment: str, fingerprint: str, entries: list[BatchEntry]
+) -> dict:
     """batch.json (schema in grading/batch_shards.py); `assignment`: the one named by
     --assignment or the folder ('' for a folder of several)."""
     ordered = sorted(entries, key=lambda e: (e.repo.assignment, e.repo.student))
     return {
         "schema": BATCH_SCHEMA,
         "shard": {"index": shard.index, "count": shard.count},
-        "pristine": tree_fingerprint(args.pristine),
+        "pristine": fingerprint,
         "options": {
             "modules": args.modules,
             "milestones": args.milestones,
@@ -324,20 +356,39 @@ def run(args) -> int:
     for entry in missing:
         entries.append(entry)
         report(entry, len(entries))
+    # Phase 1, nothing runs: audit every repository and read its student files.
     jobs = []
     for repo in repos:
         try:
             template = template_for(repo.assignment, args.pristine)
-        except SettingsError as error:
+            prepared = prepare(repo.path, template)
+        except (SettingsError, OSError) as error:
             entries.append(BatchEntry(repo, error=str(error)))
             report(entries[-1], len(entries))
             continue
-        jobs.append((repo, template, _settings_for(base, repo, template, args.out)))
+        if args.audit_only:
+            entries.append(BatchEntry(repo, findings=prepared.findings))
+            report(entries[-1], len(entries))
+        else:
+            jobs.append((repo, prepared, _settings_for(base, repo, template, args.out)))
+    # Phase 2: grade, then check that no submission changed the template on its way.
+    fingerprint = tree_fingerprint(args.pristine)
     done_before = len(entries)
-    entries += _run_all(jobs, args.jobs, args.audit_only, lambda e, n: report(e, done_before + n))
+    entries += _run_all(jobs, args.jobs, lambda e, n: report(e, done_before + n))
+    if tree_fingerprint(args.pristine) != fingerprint:
+        print(
+            f"tiny grade-batch: the template {args.pristine} changed while submissions were "
+            f"graded: a submission wrote into it. Nothing is written; restore the template "
+            f"and regrade.",
+            file=sys.stderr,
+        )
+        return 2
 
     write_batch_outputs(
-        args.out, entries, args.audit_only, batch_document(args, shard, assignment, entries)
+        args.out,
+        entries,
+        args.audit_only,
+        batch_document(args, shard, assignment, fingerprint, entries),
     )
     tampered = [e for e in entries if findings_of(e)]
     if tampered:
