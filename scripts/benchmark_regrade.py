@@ -36,9 +36,9 @@ import time
 import venv
 from pathlib import Path
 
+from grading.batch_grading import grade_repository
 from grading.batch_shards import shard_of
 from grading.commands.grade import GradeSettings
-from grading.commands.grade_batch import grade_repository
 from grading.course_config import load_course_config
 from grading.course_modules import load_module_meta
 from grading.repo import REPO_ROOT

@@ -25,6 +25,7 @@ NEVER = {"ANSWERS.md", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".D
 NEVER_SUFFIXES = {".pyc", ".pyo"}
 # `tiny` subcommands for course staff: they read folders of student repositories, not a tier.
 STAFF_COMMANDS = {
+    "batch_grading.py",
     "grade_batch.py",
     "gradebook.py",
     "leaderboard.py",

@@ -24,7 +24,7 @@ module.yaml files, graded tests and course configuration.
 Two phases: first every repository is audited and its student files read (nothing runs),
 then they are graded in parallel, one worker process each (--jobs, default: every core;
 each worker runs one module at a time), so a submission graded early cannot change a later
-one; if the template itself changed meanwhile, the batch stops with exit 2.
+one; if the template or the grader changed meanwhile, the batch stops with exit 2.
 
 Outputs in --out (default out/grade-batch):
   <assignment>/<student>/results.json, summary.md, classroom_result.json, runs/...
@@ -46,19 +46,11 @@ import json
 import multiprocessing
 import os
 import sys
-import tempfile
-import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from grading.batch_audit import (
-    assemble,
-    audit,
-    read_student_files,
-    student_files,
-    tamper_findings,
-)
+from grading.batch_grading import GRADER_ROOT, grade_prepared, grader_fingerprint, prepare
 from grading.batch_shards import (
     BATCH_FILE,
     BATCH_SCHEMA,
@@ -67,13 +59,7 @@ from grading.batch_shards import (
     parse_shard,
     tree_fingerprint,
 )
-from grading.commands.grade import (
-    GradeSettings,
-    SettingsError,
-    grade,
-    parse_size,
-    write_outputs,
-)
+from grading.commands.grade import GradeSettings, SettingsError, parse_size
 from grading.grade_batch import (
     BatchEntry,
     StudentRepo,
@@ -90,7 +76,6 @@ from grading.grade_batch import (
     tamper_report,
     template_for,
 )
-from grading.results import build_results
 
 HELP = "grade a folder of cloned student repositories in parallel, audit them (staff)"
 PRISTINE_HELP = (
@@ -132,71 +117,6 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="print the repository names of the shard's roster students, then exit",
     )
-
-
-# ---- grading one repository (in a worker process) --------------------------------------------
-
-
-def audited_results(results: dict, findings: list[dict], template: Path) -> dict:
-    """The results object with the audit's findings as its tamper section (status follows)."""
-    tamper = {
-        "checked": True,
-        "manifest": f"every file of the repository against the template {template.name}",
-        "findings": tamper_findings(findings),
-    }
-    return build_results(
-        results["modules"],
-        results["tests_source"],
-        tamper,
-        milestones=results["milestones"],
-        errors=results["errors"],
-    )
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """One repository, audited and its student files read, before any student code runs."""
-
-    template: Path
-    files: tuple[str, ...]
-    student: dict[str, bytes]
-    findings: tuple[dict, ...]
-
-
-def prepare(repo: Path, template: Path) -> Prepared:
-    """Audit `repo` against `template` and read its student files (nothing is executed)."""
-    files = student_files(template)
-    findings = tuple(f.as_dict() for f in audit(repo, template, files))
-    return Prepared(template, tuple(files), read_student_files(repo, files), findings)
-
-
-def grade_prepared(prepared: Prepared, settings: GradeSettings) -> tuple[dict | None, str | None]:
-    """(results, None) or (None, why it could not be graded): the student files graded in a
-    tree assembled from the template, with the audit's findings; writes settings.out."""
-    try:
-        with tempfile.TemporaryDirectory(prefix="tiny-batch-") as scratch:
-            tree = Path(scratch) / "tree"
-            assemble(prepared.template, prepared.student, list(prepared.files), tree)
-            (Path(scratch) / "work").mkdir()
-            here = replace(settings, root=tree, modules_root=tree / "modules")
-            results = grade(here, Path(scratch) / "work")
-        results = audited_results(results, list(prepared.findings), prepared.template)
-        write_outputs(results, settings, environ={})
-        return results, None
-    except SettingsError as error:
-        return None, str(error)
-    except Exception as error:  # one broken repository must not stop the batch
-        traceback.print_exc()
-        return None, f"the grader failed: {type(error).__name__}: {error}"
-
-
-def grade_repository(
-    repo: Path, template: Path, settings: GradeSettings
-) -> tuple[dict | None, tuple[dict, ...], str | None]:
-    """prepare + grade_prepared for one repository: (results, findings, error)."""
-    prepared = prepare(repo, template)
-    results, error = grade_prepared(prepared, settings)
-    return results, prepared.findings, error
 
 
 # ---- the command -----------------------------------------------------------------------------
@@ -273,7 +193,7 @@ def _sha256(path: Path | None) -> str | None:
 
 
 def batch_document(
-    args, shard: Shard, assignment: str, fingerprint: str, entries: list[BatchEntry]
+    args, shard: Shard, assignment: str, fingerprints: tuple[str, str], entries: list
 ) -> dict:
     """batch.json (schema in grading/batch_shards.py); `assignment`: the one named by
     --assignment or the folder ('' for a folder of several)."""
@@ -281,7 +201,7 @@ def batch_document(
     return {
         "schema": BATCH_SCHEMA,
         "shard": {"index": shard.index, "count": shard.count},
-        "pristine": fingerprint,
+        "pristine": fingerprints[0],
         "options": {
             "modules": args.modules,
             "milestones": args.milestones,
@@ -290,6 +210,7 @@ def batch_document(
             "audit_only": bool(args.audit_only),
             "assignment": assignment,
             "roster": _sha256(args.roster),
+            "grader": fingerprints[1],
         },
         "entries": [entry_document(e) for e in ordered],
     }
@@ -371,24 +292,27 @@ def run(args) -> int:
             report(entries[-1], len(entries))
         else:
             jobs.append((repo, prepared, _settings_for(base, repo, template, args.out)))
-    # Phase 2: grade, then check that no submission changed the template on its way.
-    fingerprint = tree_fingerprint(args.pristine)
+    # Phase 2: grade, then check that no submission changed the template or the grader.
+    fingerprint, grader = tree_fingerprint(args.pristine), grader_fingerprint()
     done_before = len(entries)
     entries += _run_all(jobs, args.jobs, lambda e, n: report(e, done_before + n))
-    if tree_fingerprint(args.pristine) != fingerprint:
-        print(
-            f"tiny grade-batch: the template {args.pristine} changed while submissions were "
-            f"graded: a submission wrote into it. Nothing is written; restore the template "
-            f"and regrade.",
-            file=sys.stderr,
-        )
-        return 2
+    for what, before, after in (
+        (f"the template {args.pristine}", fingerprint, tree_fingerprint(args.pristine)),
+        (f"the grader {GRADER_ROOT}", grader, grader_fingerprint()),
+    ):
+        if before != after:
+            print(
+                f"tiny grade-batch: {what} changed while submissions were graded: a "
+                f"submission wrote into it. Nothing is written; restore it and regrade.",
+                file=sys.stderr,
+            )
+            return 2
 
     write_batch_outputs(
         args.out,
         entries,
         args.audit_only,
-        batch_document(args, shard, assignment, fingerprint, entries),
+        batch_document(args, shard, assignment, (fingerprint, grader), entries),
     )
     tampered = [e for e in entries if findings_of(e)]
     if tampered:
