@@ -134,21 +134,31 @@ jobs:
           mkdir -p "$folder"
           tiny grade-batch --list-shard --shard "$SHARD" --roster "$ROSTER" \\
             --assignment "$ASSIGNMENT" > shard-repositories.txt
+          export GIT_TERMINAL_PROMPT=0
           while read -r repo; do
-            if ! git -c "http.extraheader=$header" clone --quiet \\
-                "https://github.com/$OWNER/$repo.git" "$folder/$repo" 2>/dev/null; then
-              echo "$repo: not found (reported as missing)"
+            cloned=no
+            for attempt in 1 2 3; do
+              if git -c "http.extraheader=$header" clone --quiet \\
+                  "https://github.com/$OWNER/$repo.git" "$folder/$repo" < /dev/null 2>/dev/null
+              then
+                cloned=yes
+                break
+              fi
               rm -rf "${{folder:?}}/$repo"
+              if [ "$attempt" -lt 3 ]; then sleep "$attempt"; fi
+            done
+            if [ "$cloned" = no ]; then
+              echo "$repo: not found after 3 attempts (reported as missing)"
               continue
             fi
             if [ -n "$DEADLINE" ]; then
-              commit="$(git -C "$folder/$repo" rev-list -1 --before="$DEADLINE" HEAD)"
+              commit="$(git -C "$folder/$repo" rev-list -1 --before="$DEADLINE" HEAD < /dev/null)"
               if [ -z "$commit" ]; then
                 echo "$repo: no commit before $DEADLINE (reported as missing)"
                 rm -rf "${{folder:?}}/$repo"
                 continue
               fi
-              git -C "$folder/$repo" checkout --quiet "$commit"
+              git -C "$folder/$repo" checkout --quiet "$commit" < /dev/null
             fi
           done < shard-repositories.txt
           echo "$(wc -l < shard-repositories.txt) students in shard $SHARD"
