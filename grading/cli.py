@@ -21,6 +21,7 @@ COMMANDS = (
     ("summary", "grading.commands.summary"),
     ("build", "scripts.build_templates"),
     ("grade-batch", "grading.commands.grade_batch"),
+    ("merge-shards", "grading.commands.merge_shards"),
     ("gradebook", "grading.commands.gradebook"),
     ("leaderboard", "grading.commands.leaderboard"),
 )
@@ -34,6 +35,7 @@ Students:   tiny test 01          run the graded tests of Module 01 on your file
             tiny grade            grade every module here, like CI does
 Staff:      tiny build            write one template repository per tier
             tiny grade-batch      grade a folder of cloned student repositories
+            tiny merge-shards     join the outputs of grade-batch --shard I/N
             tiny gradebook        merge grade exports into one gradebook CSV
             tiny leaderboard      rank capstone submissions
 """

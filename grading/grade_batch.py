@@ -1,7 +1,10 @@
-"""Batch grading of cloned student repositories: layout, naming and the summary (pure).
+"""Batch grading of cloned student repositories: finding them (and the roster students
+without one), naming, and the outputs summary.csv, report.txt and batch.json entries.
 
-`tiny grade-batch` (grading/commands/grade_batch.py) finds the repositories, grades each
-with the same code as CI (grading/commands/grade.py) and hands the results here.
+`tiny grade-batch` (grading/commands/grade_batch.py) finds the repositories here, grades
+each with the same code as CI (grading/commands/grade.py) and hands the results back here.
+Everything but `discover`, `template_for` and `roster_students` (which read folders and
+files) is pure.
 
 Layout, as `gh classroom clone student-repos` makes it (github/gh-classroom
 cmd/gh-classroom/clone/student-repos: `<directory>/<assignment slug>-submissions/<repo name>`,
@@ -12,25 +15,30 @@ where Classroom names a student's repository `<assignment slug>-<github username
         tinytorch-foundation-ada-l/       ... or one of them: each child with a modules/
         tinytorch-foundation-bobcat/          folder or a .git is a student repository
 
-summary.csv, one row per repository, sorted by assignment then student:
+summary.csv, one row per student, sorted by assignment then student:
 
     assignment, student, repository, status, points, possible, <module key>..., tampered, error
 
   status: passed / failed / error (the results object's status; "error" also when the
-  repository could not be graded at all, then `error` says why); points/possible: totals;
-  <module key> (e.g. 01_tensor): points earned in that module, empty if not graded there;
-  tampered: protected files changed, as "path (modified|deleted|added)" joined by "; ".
-  With --audit-only, points and module columns are empty and status is "audited".
+  repository could not be graded at all, then `error` says why); "missing" for a roster
+  student without a repository; "audited" with --audit-only (points and modules empty);
+  points/possible: totals; <module key> (e.g. 01_tensor): points earned in that module,
+  empty if not graded there; tampered: every audit finding (grading/batch_audit.py) as
+  "path (kind)" joined by "; ".
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from grading.commands.grade import SettingsError
+from grading.gradebook import GradebookInputError, parse_roster
 
 SUBMISSIONS_SUFFIX = "-submissions"
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -51,8 +59,9 @@ class StudentRepo:
 class BatchEntry:
     repo: StudentRepo
     results: dict | None = None  # tinytorch/results/v1, when graded
-    findings: tuple[dict, ...] = ()  # tamper findings (also inside results when graded)
+    findings: tuple[dict, ...] = ()  # audit findings, grading/batch_audit.py Finding.as_dict
     error: str | None = None  # why the repository could not be graded
+    missing: bool = False  # a roster student without a repository
 
 
 def assignment_slug(folder_name: str) -> str:
@@ -81,8 +90,8 @@ def choose_template(assignment: str, templates: Sequence[str]) -> str | None:
 
 
 def findings_of(entry: BatchEntry) -> list[dict]:
-    """The tamper findings of a repository, graded or only audited."""
-    return list(entry.results["tamper"]["findings"] if entry.results else entry.findings)
+    """The audit findings of a repository, graded or only audited."""
+    return list(entry.findings)
 
 
 def tamper_text(findings: Sequence[dict]) -> str:
@@ -95,6 +104,12 @@ def module_keys(entries: Sequence[BatchEntry]) -> list[str]:
     return sorted(keys)
 
 
+def _status(entry: BatchEntry, audit_only: bool) -> str:
+    if entry.missing:
+        return "missing"
+    return "error" if entry.error else ("audited" if audit_only else "")
+
+
 def summary_rows(entries: Sequence[BatchEntry], audit_only: bool = False) -> list[dict]:
     """One dict per repository, in the order of summary.csv (schema in the docstring)."""
     keys = module_keys(entries)
@@ -105,7 +120,7 @@ def summary_rows(entries: Sequence[BatchEntry], audit_only: bool = False) -> lis
             "assignment": entry.repo.assignment,
             "student": entry.repo.student,
             "repository": entry.repo.path.name,
-            "status": "error" if entry.error else ("audited" if audit_only else ""),
+            "status": _status(entry, audit_only),
             "points": "",
             "possible": "",
         }
@@ -138,22 +153,146 @@ def progress_line(entry: BatchEntry, done: int, total: int) -> str:
     """'[2/40] tinytorch-foundation/ada-l: 60/60 passed' (plus tampering or the error)."""
     head = f"[{done}/{total}] {entry.repo.label}: "
     if entry.error:
-        return head + f"NOT GRADED: {entry.error}"
+        return head + ("MISSING: " if entry.missing else "NOT GRADED: ") + entry.error
     if entry.results is None:
-        body = "protected files unchanged" if not entry.findings else "TAMPERED"
+        body = "nothing outside the student files changed" if not entry.findings else "TAMPERED"
     else:
         points = entry.results["points"]
         body = f"{points['earned']}/{points['possible']} {entry.results['status']}"
-        if entry.results["tamper"]["findings"]:
+        if entry.findings:
             body += ", TAMPERED"
     return head + body
 
 
 def tamper_report(entries: Sequence[BatchEntry]) -> str:
-    """Every repository whose protected files changed, with the files; '' when none."""
+    """Every repository with a finding, each finding on its own line; '' when none."""
     lines = []
     for entry in sorted(entries, key=lambda e: (e.repo.assignment, e.repo.student)):
         if findings_of(entry):
-            lines.append(f"{entry.repo.label} ({entry.repo.path}):")
+            lines.append(f"{entry.repo.label} ({entry.repo.path.name}):")
             lines += [f"  {f['message']}" for f in findings_of(entry)]
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def batch_report(entries: Sequence[BatchEntry]) -> str:
+    """report.txt: counts, then missing repositories, repositories not graded, tampering."""
+    ordered = sorted(entries, key=lambda e: (e.repo.assignment, e.repo.student))
+    missing = [e for e in ordered if e.missing]
+    failed = [e for e in ordered if e.error and not e.missing]
+    tampered = [e for e in ordered if findings_of(e)]
+    lines = [
+        f"{len(entries)} students: {len(entries) - len(missing) - len(failed)} graded, "
+        f"{len(missing)} missing, {len(failed)} not graded, {len(tampered)} with findings",
+        "",
+        f"Missing repositories ({len(missing)}):",
+    ]
+    lines += [f"  {e.repo.label}: {e.error}" for e in missing] or ["  none"]
+    lines += ["", f"Not graded ({len(failed)}):"]
+    lines += [f"  {e.repo.label}: {e.error}" for e in failed] or ["  none"]
+    lines += ["", f"Edits outside the student files, rewritten history ({len(tampered)}):"]
+    lines += [tamper_report(entries).rstrip("\n") or "  none"]
+    return "\n".join(lines) + "\n"
+
+
+# ---- finding the repositories ----------------------------------------------------------------
+
+
+def _is_repository(path: Path) -> bool:
+    return path.is_dir() and ((path / "modules").is_dir() or (path / ".git").exists())
+
+
+def discover(folder: Path, assignment: str | None = None) -> list[StudentRepo]:
+    """The student repositories under `folder` (one assignment folder, or a folder of them)."""
+    if _is_repository(folder) and (folder / "modules").is_dir():
+        raise SettingsError(
+            f"{folder} is a single repository: give the folder that holds the cloned "
+            f"repositories (e.g. tinytorch-foundation-submissions/)"
+        )
+    found = []
+    children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for child in children:
+        if _is_repository(child):
+            slug = assignment or assignment_slug(folder.name)
+            found.append(StudentRepo(slug, student_name(child.name, slug), child))
+        else:
+            slug = assignment_slug(child.name) or child.name
+            for repo in sorted(p for p in child.iterdir() if _is_repository(p)):
+                found.append(StudentRepo(slug, student_name(repo.name, slug), repo))
+    return found
+
+
+def template_for(assignment: str, pristine: Path) -> Path:
+    """The built template that grades an assignment. Raises SettingsError when none fits."""
+    if (pristine / "modules").is_dir():
+        return pristine
+    templates = sorted(p.name for p in pristine.iterdir() if (p / "modules").is_dir())
+    if len(templates) == 1:
+        return pristine / templates[0]
+    chosen = choose_template(assignment, templates)
+    if chosen is None:
+        raise SettingsError(
+            f"no single template in {pristine} fits assignment '{assignment}' "
+            f"(templates: {', '.join(templates) or 'none'}): give --pristine {pristine}/<tier>"
+        )
+    return pristine / chosen
+
+
+def roster_students(path: Path) -> list[str]:
+    """The linked GitHub usernames of a Classroom roster (unlinked entries have no repository;
+    `tiny gradebook` reports them)."""
+    try:
+        entries = parse_roster(path.read_text(encoding="utf-8-sig"), str(path))
+    except (OSError, GradebookInputError) as error:
+        raise SettingsError(f"--roster: {error}") from None
+    return [entry.github_username for entry in entries if entry.github_username]
+
+
+def missing_entries(
+    repos: list[StudentRepo], roster: list[str], assignment: str, folder: Path
+) -> list[BatchEntry]:
+    """A 'missing' entry for every roster student without a repository in the assignment."""
+    present = {r.student.casefold() for r in repos if r.assignment == assignment}
+    entries = []
+    for student in roster:
+        if student.casefold() not in present:
+            name = f"{assignment}-{student}" if assignment else student
+            why = f"no repository {name} in {folder} (assignment not accepted, or not cloned)"
+            entries.append(
+                BatchEntry(StudentRepo(assignment, student, Path(name)), error=why, missing=True)
+            )
+    return entries
+
+
+# ---- batch.json entries (grading/batch_shards.py) --------------------------------------------
+
+
+def results_relative(repo: StudentRepo) -> str:
+    """Where a student's results.json lives inside the --out folder."""
+    return f"{repo.assignment or 'repositories'}/{repo.student}/results.json"
+
+
+def entry_document(entry: BatchEntry) -> dict:
+    return {
+        "assignment": entry.repo.assignment,
+        "student": entry.repo.student,
+        "repository": entry.repo.path.name,
+        "error": entry.error,
+        "missing": entry.missing,
+        "findings": list(entry.findings),
+        "results": results_relative(entry.repo) if entry.results is not None else None,
+    }
+
+
+def entry_from_document(document: dict, folder: Path) -> BatchEntry:
+    """The BatchEntry a batch.json entry describes, its results read from `folder`."""
+    repo = StudentRepo(document["assignment"], document["student"], Path(document["repository"]))
+    results = None
+    if document["results"] is not None:
+        results = json.loads((folder / document["results"]).read_text(encoding="utf-8"))
+    return BatchEntry(
+        repo,
+        results,
+        findings=tuple(document["findings"]),
+        error=document["error"],
+        missing=bool(document["missing"]),
+    )

@@ -87,21 +87,26 @@ def test_three_repositories_are_graded_in_parallel_with_pristine_tests(classroom
     assert (bob["status"], bob["points"], bob["tampered"]) == ("failed", "0", "")
     # The rewritten tests did not count: the pristine ones graded the stubs.
     assert (mallory["status"], mallory["points"]) == ("failed", "0")
-    assert mallory["tampered"] == (f"{TESTS} (modified); modules/01_tensor/conftest.py (added)")
+    assert mallory["tampered"] == (f"modules/01_tensor/conftest.py (added); {TESTS} (modified)")
     assert ada["assignment"] == ASSIGNMENT and ada["error"] == ""
     # One results object per student, as `tiny grade` writes it.
     results = json.loads((out / ASSIGNMENT / "ada-l" / "results.json").read_text())
     assert results["points"] == {"earned": 60, "possible": 60}
     assert results["tests_source"]["kind"] == "pristine_dir"
-    assert (out / ASSIGNMENT / "mallory" / "summary.md").read_text().count("WARNING") == 1
+    mallory_results = json.loads((out / ASSIGNMENT / "mallory" / "results.json").read_text())
+    assert [f["path"] for f in mallory_results["tamper"]["findings"]] == [
+        "modules/01_tensor/conftest.py",
+        TESTS,
+    ]
     assert f"{ASSIGNMENT}/mallory: 0/60 failed, TAMPERED" in stdout
-    assert f"protected file {TESTS} was changed" in stdout.split("Protected files changed:")[1]
-    assert "3 repositories, 0 not graded, 1 tampered" in stdout
+    assert f"{TESTS} of the template was changed" in stdout.split("Edits outside")[1]
+    assert "3 repositories, 0 not graded (0 missing), 1 tampered" in stdout
 
 
-def test_audit_only_checks_every_repository_against_its_first_commit(classroom, tmp_path, capsys):
+def test_audit_only_checks_every_repository_against_the_template(classroom, tmp_path, capsys):
     out = tmp_path / "audit"
-    argv = ["grade-batch", str(classroom["submissions"]), "--pristine-git", "--audit-only"]
+    argv = ["grade-batch", str(classroom["submissions"]), "--pristine", str(classroom["template"])]
+    argv.append("--audit-only")
     assert cli.main([*argv, "--out", str(out)]) == 1
     rows = summary(out)
     assert {student: row["status"] for student, row in rows.items()} == dict.fromkeys(
@@ -128,12 +133,17 @@ def test_a_folder_of_templates_picks_each_assignment_its_tier(classroom, tmp_pat
 def test_bad_invocations_exit_2(classroom, tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert cli.main(["grade-batch", str(empty), "--pristine-git"]) == 2
+    pristine = ["--pristine", str(classroom["template"])]
+    assert cli.main(["grade-batch", str(empty), *pristine]) == 2
     assert "no student repository" in capsys.readouterr().err
     assert cli.main(["grade-batch", str(classroom["submissions"])]) == 2
     assert "--pristine DIR" in capsys.readouterr().err
-    assert cli.main(["grade-batch", str(classroom["template"]), "--pristine-git"]) == 2
+    assert cli.main(["grade-batch", str(classroom["template"]), *pristine]) == 2
     assert "is a single repository" in capsys.readouterr().err
+    assert (
+        cli.main(["grade-batch", str(classroom["submissions"]), *pristine, "--shard", "3/2"]) == 2
+    )
+    assert "INDEX must be between 1 and COUNT" in capsys.readouterr().err
 
 
 def test_names_follow_gh_classroom_clone():

@@ -40,7 +40,7 @@ from grading.course_config import (
 )
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
 from grading.repo import REPO_ROOT
-from scripts import platform_bundles, solution_leaks, stubs
+from scripts import platform_bundles, regrade_workflow, solution_leaks, stubs
 from scripts.classroom_workflow import WORKFLOW_PATH, build_workflow, render_workflow
 from scripts.git_snapshot import commit_snapshot
 from scripts.module_yaml import ModuleYamlError, write_module_yaml
@@ -346,6 +346,9 @@ def build(
         log(f"{tier.slug}: autograders {bundles.classroom50.name}/, {bundles.gradescope.name}")
         if problems:
             log(f"{tier.slug}: WARNING, left out because not in the course yet: {problems}")
+    if built:
+        staff = regrade_workflow.write_staff_files(out, config.name)
+        log(f"staff: {staff} (regrade a class on N runners; copy it to the staff repository)")
     return built
 
 

@@ -24,7 +24,15 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when
 NEVER = {"ANSWERS.md", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
 NEVER_SUFFIXES = {".pyc", ".pyo"}
 # `tiny` subcommands for course staff: they read folders of student repositories, not a tier.
-STAFF_COMMANDS = {"grade_batch.py", "gradebook.py", "leaderboard.py"}
+STAFF_COMMANDS = {
+    "batch_grading.py",
+    "grade_batch.py",
+    "gradebook.py",
+    "leaderboard.py",
+    "merge_shards.py",
+    "batch_audit.py",
+    "batch_shards.py",
+}
 
 
 @dataclass(frozen=True)
