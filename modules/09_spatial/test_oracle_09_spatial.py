@@ -16,7 +16,7 @@ WHY = "the PyTorch oracle needs the dev extra: pip install -e '.[dev]' (torch==2
 torch = pytest.importorskip("torch", reason=WHY)
 hypothesis = pytest.importorskip("hypothesis", reason=WHY)
 st, given = hypothesis.strategies, hypothesis.given
-EXAMPLES = hypothesis.settings(max_examples=15, deadline=None)
+EXAMPLES = hypothesis.settings(max_examples=15, deadline=None, derandomize=True, database=None)
 F = torch.nn.functional
 
 
