@@ -46,7 +46,7 @@ def accuracy(layer: Linear, inputs: np.ndarray, targets: np.ndarray) -> float:
 
 
 def train_perceptron(
-    inputs: np.ndarray, targets: np.ndarray, epochs: int, lr: float, log=print
+    inputs: np.ndarray, targets: np.ndarray, epochs: int, lr: float, seed=None, log=print
 ) -> Linear:
     """Rosenblatt's rule on a Linear(2, 1) that starts from zero weights.
 
@@ -54,14 +54,18 @@ def train_perceptron(
         weight += lr · (t − y) · x        bias += lr · (t − y)
     i.e. nothing changes when the prediction is right. Stops early after an epoch with no
     mistake (the rule has converged: the data is separated). The update writes `.data`
-    directly: this rule needs no gradients. Cost per epoch: N forward passes of 4 FLOPs.
+    directly: this rule needs no gradients. With a `seed`, the examples come in a new random
+    order every epoch (the convergence theorem holds for any order); without one, in the
+    order given. Cost per epoch: N forward passes of 4 FLOPs.
     """
+    shuffle = np.random.default_rng(seed) if seed is not None else None
     layer = Linear(2, 1, rng=0)  # weights overwritten below; rng=0 keeps runs reproducible
     layer.weight.data[...] = 0.0  # Rosenblatt started from a blank machine
     layer.bias.data[...] = 0.0
     for epoch in range(1, epochs + 1):
         mistakes = 0
-        for x, target in zip(inputs, targets, strict=True):
+        order = shuffle.permutation(len(inputs)) if shuffle else np.arange(len(inputs))
+        for x, target in zip(inputs[order], targets[order], strict=True):
             error = target - predict(layer, x[None, :])[0]  # -1, 0 or +1
             if error != 0:
                 mistakes += 1
@@ -78,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tiny milestone 1", description=TITLE)
     parser.add_argument("--epochs", type=int, default=20, help="passes over the 4 examples")
     parser.add_argument("--lr", type=float, default=1.0, help="step size of the rule")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="shuffle the examples every epoch with this seed"
+    )
     parser.add_argument(
         "--threshold", type=float, default=1.0, help="accuracy each gate must reach (0-1)"
     )
@@ -104,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     results = {}
     for gate, targets in GATES.items():
         print(f"{gate}: learning with Rosenblatt's rule (lr={args.lr:g}, {args.epochs} epochs max)")
-        layer = train_perceptron(INPUTS, targets, args.epochs, args.lr)
+        layer = train_perceptron(INPUTS, targets, args.epochs, args.lr, args.seed)
         results[gate] = accuracy(layer, INPUTS, targets)
         w = layer.weight.data.reshape(-1)
         b = float(layer.bias.data.reshape(-1)[0])

@@ -9,9 +9,13 @@ removes the limit, but there was no practical way to train one until backpropaga
 What this proves about your framework, in two checks that must both hold:
 1. the limit: a single-layer perceptron trained by Rosenblatt's rule, and the best of
    9,261 straight lines tried in one batched matmul, never exceed 75% on XOR;
-2. the remedy: a two-layer MLP `Linear(2, 4) → Tanh → Linear(4, 1)`, trained with your
+2. the remedy: a two-layer MLP `Linear(2, 8) → Tanh → Linear(8, 1)`, trained with your
    autograd and Adam on binary cross-entropy of its output (a logit: "yes" when > 0),
    reaches 100% (the threshold).
+Two hidden units can represent XOR, but gradient descent from a random start then often
+settles in a poor local minimum: with 4 units, 8 of 200 initial seeds ended at 75%. With 8
+units no seed of 200 failed (`scripts/milestone_seeds.py` measures it), so a correct
+framework passes whatever order it draws its random numbers in.
 Needs modules 01–06. Runs in a second or two.
 
     tiny milestone 2                 # PASS
@@ -104,7 +108,7 @@ def mlp_accuracy(model: Sequential) -> float:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tiny milestone 2", description=TITLE)
     parser.add_argument("--epochs", type=int, default=300, help="MLP training steps")
-    parser.add_argument("--hidden", type=int, default=4, help="hidden units of the MLP")
+    parser.add_argument("--hidden", type=int, default=8, help="hidden units of the MLP")
     parser.add_argument("--lr", type=float, default=0.05, help="Adam learning rate")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     parser.add_argument(

@@ -92,7 +92,7 @@ PRESETS = {
     },
 }
 # Network shapes per dataset: (channels, side, conv widths, MLP hidden units).
-SHAPES = {"cifar10": (3, 32, (32, 64, 128), 256), "tinydigits": (1, 8, (16, 32), 64)}
+SHAPES = {"cifar10": (3, 32, (32, 64, 128), 256), "tinydigits": (1, 8, (32, 32), 64)}
 
 
 def build_cnn(channels: int, side: int, widths: tuple[int, ...], seed: int) -> Sequential:

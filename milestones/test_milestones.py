@@ -77,6 +77,23 @@ def test_m2_fails_with_one_hidden_unit(capsys):
     assert (code, verdict(output)) == (1, "FAIL"), output
 
 
+def test_m2_fails_when_tanh_is_not_applied(capsys, monkeypatch):
+    # A bugged Tanh that returns its input makes the MLP one straight line again.
+    from tinytorch.nn import Tanh
+
+    monkeypatch.setattr(Tanh, "forward", lambda self, x: x)
+    code, output = run_milestone(2, [], capsys)
+    assert (code, verdict(output)) == (1, "FAIL"), output
+
+
+def test_m2_passes_for_other_initial_seeds(capsys):
+    # A correct framework that draws its random numbers in another order must still pass:
+    # scripts/milestone_seeds.py checks 50 seeds; two of the seeds that failed 2-4-1 here.
+    for seed in ("25", "34"):
+        code, output = run_milestone(2, ["--seed", seed], capsys)
+        assert (code, verdict(output)) == (0, "PASS"), output
+
+
 def test_m3_mlp_reaches_95_percent_on_held_out_digits(capsys):
     code, output = run_milestone(3, [], capsys)
     assert (code, verdict(output)) == (0, "PASS"), output
@@ -87,6 +104,22 @@ def test_m3_mlp_reaches_95_percent_on_held_out_digits(capsys):
 
 def test_m3_fails_without_training(capsys):
     code, output = run_milestone(3, ["--epochs", "0"], capsys)
+    assert (code, verdict(output)) == (1, "FAIL"), output
+
+
+def test_m3_fails_when_adam_steps_uphill(capsys, monkeypatch):
+    # A sign slip in the optimizer (param.data += instead of -=) climbs the loss.
+    from tinytorch.optim import Adam
+
+    original = Adam._adam_step
+
+    def uphill(self, index, param, grad):
+        before = param.data.copy()
+        original(self, index, param, grad)
+        param.data[...] = 2 * before - param.data  # the same step, the other way
+
+    monkeypatch.setattr(Adam, "_adam_step", uphill)
+    code, output = run_milestone(3, [], capsys)
     assert (code, verdict(output)) == (1, "FAIL"), output
 
 

@@ -6,7 +6,9 @@ A plan is a list of `Entry(source, dest, kind)`; the build writes it. Kinds:
 - "reference": an earlier module's file, solutions kept, markers dropped, marked read-only;
 - "module_yaml": a graded module's module.yaml with course.yaml's overrides written in.
 Never shipped: ANSWERS.md (instructors only), caches, course-infrastructure tests
-(`test_*.py` outside module folders), dataset build scripts and staff-only commands.
+(`test_*.py` outside module folders), the PyTorch oracle tests of the reference
+(`test_oracle_*.py`, staff-only: they need the dev extra), dataset build scripts and
+staff-only commands.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from grading.course_modules import ModuleMeta
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when available
 NEVER = {"ANSWERS.md", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
 NEVER_SUFFIXES = {".pyc", ".pyo"}
+ORACLE_TESTS = "test_oracle_"  # differential tests of the reference against PyTorch
 # `tiny` subcommands for course staff: they read folders of student repositories, not a tier.
 STAFF_COMMANDS = {
     "batch_grading.py",
@@ -75,6 +78,8 @@ def _files(folder: Path) -> list[Path]:
 def _module_entries(meta: ModuleMeta, graded: bool) -> list[Entry]:
     entries = []
     for path in _files(meta.folder):
+        if path.name.startswith(ORACLE_TESTS):
+            continue
         dest = Path("modules") / meta.key / path.relative_to(meta.folder)
         if path.name == "module.yaml":
             kind = "module_yaml" if graded else "copy"

@@ -171,6 +171,7 @@ def check_no_solution_text(result: TierBuild) -> None:
         if label.endswith(".py"):
             assert not stubs.find_regions(text), f"{label} still has a solution region"
     assert not list(result.root.rglob("ANSWERS.md")), "ANSWERS.md is for instructors only"
+    assert not list(result.root.rglob("test_oracle_*.py")), "PyTorch oracle tests are staff-only"
 
 
 def check_points_table(result: TierBuild) -> None:

@@ -197,10 +197,13 @@ class Tensor:
         ### END SOLUTION
 
     def transpose(self, *axes: int) -> Tensor:
-        """Permute axes; with no arguments swap the last two (a matrix transpose).
-        Returns a view: 0 new bytes, only the strides change."""
+        """Permute axes; with no arguments swap the last two (a matrix transpose), and
+        leave a 0-d or 1-d tensor as it is, as NumPy does. Returns a view: 0 new bytes,
+        only the strides change."""
         if not axes:
-            axes = tuple(range(self.ndim - 2)) + (self.ndim - 1, self.ndim - 2)
+            axes = tuple(range(self.ndim))  # fewer than two axes: nothing to swap
+            if self.ndim >= 2:
+                axes = axes[:-2] + (self.ndim - 1, self.ndim - 2)
         elif len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         ### BEGIN SOLUTION 01.4

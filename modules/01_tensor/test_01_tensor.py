@@ -90,6 +90,18 @@ def test_01_4_reshape_and_transpose_are_views():
     assert cube.transpose().shape == (2, 4, 3), "no axes: swap the last two"
 
 
+@exercise("01.4")
+def test_01_4_transpose_leaves_vectors_and_numbers_alone():
+    for values in ([1.0, 2.0, 3.0], 5.0):
+        x = Tensor(values)
+        for name, result in (("x.transpose()", x.transpose()), ("x.T", x.T)):
+            assert isinstance(result, Tensor) and result.shape == x.shape, (
+                f"{name} of a tensor of shape {x.shape} has nothing to swap and keeps shape "
+                f"{x.shape}, as in NumPy; got {getattr(result, 'shape', type(result).__name__)}"
+            )
+            np.testing.assert_array_equal(result.data, x.data, f"{name} keeps the entries")
+
+
 @exercise("01.5")
 def test_01_5_sum_and_max_along_axes():
     x = Tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])

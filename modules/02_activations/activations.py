@@ -112,7 +112,9 @@ class Activation:
 # but break rule 1. Instead, build the constant mask `x.data > 0` (True → 1.0,
 # False → 0.0 once wrapped in a Tensor) and multiply: `x * mask`. Entries where
 # the mask is 1 pass through untouched; the rest become 0. No `exp` anywhere, so
-# ReLU is stable for any input — and it is the cheapest activation of all.
+# ReLU is stable for any input — and it is the cheapest activation of all. One
+# floating-point rule needs care: `-inf * 0` is NaN, not 0, so an input of `-inf`
+# must have its output set to 0 by hand.
 
 
 # %%
@@ -129,7 +131,13 @@ class ReLU(Activation):
     def forward(self, x: Tensor) -> Tensor:
         ### BEGIN SOLUTION 02.1
         mask = Tensor(x.data > 0)  # constant: 1.0 where x > 0, else 0.0
-        return x * mask
+        # NOTE: floating point defines -inf · 0 as NaN, but relu(-inf) = max(-inf, 0) = 0.
+        # Those entries are cut off by the mask (their slope is 0 either way), so only
+        # their value needs setting: overwrite it in the result's own, fresh data.
+        with np.errstate(invalid="ignore"):  # -inf · 0 may warn; it is replaced below
+            result = x * mask
+        result.data[np.isneginf(x.data)] = 0.0
+        return result
         ### END SOLUTION
 
 

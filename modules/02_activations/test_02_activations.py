@@ -70,6 +70,17 @@ def test_02_1_relu_is_exact_at_extremes():
 
 
 @exercise("02.1")
+def test_02_1_relu_of_infinities_is_zero_and_infinity():
+    out = ReLU()(Tensor([-np.inf, -1.0, 0.0, 2.0, np.inf]))
+    np.testing.assert_array_equal(
+        out.data,
+        [0.0, 0.0, 0.0, 2.0, np.inf],
+        err_msg="relu(-inf) = max(-inf, 0) = 0 and relu(inf) = inf. If you see NaN: "
+        "-inf * 0 is NaN in floating point, so set those entries to 0 yourself",
+    )
+
+
+@exercise("02.1")
 def test_02_1_relu_is_built_from_tensor_ops():
     x = Tensor(moderate_inputs())
     assert_built_from_tensor_ops("ReLU", lambda: ReLU()(x), x=x)

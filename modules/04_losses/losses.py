@@ -112,6 +112,17 @@ class MSELoss(Module):
 # Softmax: `log softmax(x)_i = x_i - logsumexp(x)`. Taking `log` of your Module 02
 # Softmax would be wrong at the extremes: a probability that rounded to 0 gives
 # `log(0) = -inf`, while `x_i - logsumexp(x)` gives the correct finite -2000.
+#
+# One more float32 trap hides in that subtraction. For five equal logits of 1020
+# the answer is -log 5 = -1.609438, but `logsumexp` returns 1021.609438 rounded to
+# float32, whose spacing near 1000 is 0.00006: the last digits of log 5 are gone
+# before `x_i - ...` subtracts the large number away again (you get -1.609497).
+# So write log-softmax with the shift m taken out of both terms,
+#
+#     log softmax(x)_i = (x_i - m) - log Σ_j e^(x_j - m)
+#
+# where every number is small: the large m cancels exactly before anything is
+# rounded.
 
 
 # %%
@@ -139,10 +150,15 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     >>> log_softmax(Tensor([1000.0, 0.0, -1000.0])).data
     array([    0., -1000., -2000.], dtype=float32)
 
-    Same shape as x. Cost: logsumexp's plus one subtraction.
+    Same shape as x. Cost: 4 passes over x (max, subtract, exp, sum) and one more
+    subtraction; 3 new tensors of x's size.
     """
     ### BEGIN SOLUTION 04.2
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    # NOTE: not x - logsumexp(x): logsumexp adds the large maximum back, and float32 keeps
+    # only ~7 digits of max + log(sum), so log(sum) loses its last digits. Subtract the
+    # maximum from x first; then every term stays small and nothing large is rounded.
+    shifted = x - Tensor(x.data.max(axis=axis, keepdims=True))  # constant shift: max is 0
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
     ### END SOLUTION
 
 

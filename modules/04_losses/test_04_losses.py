@@ -146,6 +146,28 @@ def test_04_2_log_softmax_matches_numpy_and_is_stable():
 
 
 @exercise("04.2")
+def test_04_2_log_softmax_keeps_float32_precision_at_large_logits():
+    equal = log_softmax(Tensor(np.full((1, 5), 1020.0))).data
+    np.testing.assert_allclose(
+        equal,
+        np.full((1, 5), -math.log(5)),
+        atol=5e-7,
+        err_msg="five equal logits of 1020 each have log-probability -log 5 = -1.609438. "
+        "x - logsumexp(x) adds 1020 back and rounds away the last digits: subtract the "
+        "maximum from x first, then subtract log of the sum of exp of the shifted values",
+    )
+    near = np.array([[1e5, 1e5 + 1, 1e5 + 2]])
+    expected = (near - near.max()) - np.log(np.exp(near - near.max()).sum())
+    np.testing.assert_allclose(
+        log_softmax(Tensor(near)).data,
+        expected,
+        atol=1e-5,
+        err_msg="log_softmax of [1e5, 1e5 + 1, 1e5 + 2] is [-2.4076, -1.4076, -0.4076] to "
+        "float32 precision: keep the large maximum out of the result entirely",
+    )
+
+
+@exercise("04.2")
 def test_04_2_logsumexp_and_log_softmax_are_built_from_tensor_ops():
     x = Tensor(random_values((3, 4)))
     assert_built_from_tensor_ops("logsumexp", lambda: logsumexp(x), x=x)
@@ -164,7 +186,9 @@ def numpy_log_softmax(monkeypatch):
         return (x * 0).sum(axis=axis, keepdims=keepdims) + Tensor(values)
 
     def stand_in_log_softmax(x, axis=-1):
-        return x - Tensor(reference_logsumexp(x.data, axis=axis, keepdims=True))
+        shift = x.data.max(axis=axis, keepdims=True)  # keeps float32 precision at large x
+        rest = reference_logsumexp(x.data - shift, axis=axis, keepdims=True)
+        return (x - Tensor(shift)) - Tensor(rest)
 
     namespace = CrossEntropyLoss.forward.__globals__
     monkeypatch.setitem(namespace, "logsumexp", stand_in_logsumexp)
@@ -374,3 +398,10 @@ def test_cross_entropy_agrees_with_binary_cross_entropy_on_two_classes():
     multi = CrossEntropyLoss()(Tensor(two_class), labels).item()
     binary = BinaryCrossEntropyLoss()(Tensor(z), labels.astype(float)).item()
     assert multi == pytest.approx(binary, rel=1e-5)
+
+
+@pytest.mark.integration
+def test_cross_entropy_keeps_float32_precision_at_large_logits():
+    logits = Tensor([[1e5, 1e5 + 1, 1e5 + 2]])
+    expected = -math.log(math.exp(-2) / (math.exp(-2) + math.exp(-1) + 1))  # 2.4076059
+    assert CrossEntropyLoss()(logits, [0]).item() == pytest.approx(expected, abs=1e-5)

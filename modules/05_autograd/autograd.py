@@ -334,6 +334,10 @@ def pow_op(self: Tensor, exponent: float) -> Tensor:
 
     def backward(grad):
         ### BEGIN SOLUTION 05.3
+        if exponent == 0:
+            # NOTE: x ** 0 is the constant 1, so its slope is 0 everywhere; the general
+            # formula would compute 0 · 0^(-1) = 0 · inf = NaN at x = 0.
+            return (np.zeros_like(grad),)
         return (grad * exponent * self.data ** (exponent - 1),)
         ### END SOLUTION
 
@@ -466,7 +470,9 @@ def transpose_op(self: Tensor, *axes) -> Tensor:
     permutation, `np.argsort(axes)`, to the gradient."""
     out = MODULE_01_FORWARD["transpose"](self, *axes)
     if not axes:
-        axes = tuple(range(self.ndim - 2)) + (self.ndim - 1, self.ndim - 2)
+        axes = tuple(range(self.ndim))  # fewer than two axes: nothing to swap
+        if self.ndim >= 2:
+            axes = axes[:-2] + (self.ndim - 1, self.ndim - 2)
     elif len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     axes = tuple(a % self.ndim for a in axes)  # out's axis i is self's axis axes[i]

@@ -237,6 +237,18 @@ def test_05_3_pow_rule_for_several_exponents():
 
 
 @exercise("05.3")
+def test_05_3_pow_zero_has_slope_zero_even_at_zero():
+    x = Tensor([0.0, -2.0, 3.0], requires_grad=True)
+    _, _, (grad,) = run_rule("__pow__", [x], 0, upstream=np.ones(3))
+    np.testing.assert_array_equal(
+        grad,
+        [0.0, 0.0, 0.0],
+        err_msg="x ** 0 is the constant 1: its slope is 0 everywhere, also at x = 0, where "
+        "0 * x ** -1 would be 0 * inf = NaN",
+    )
+
+
+@exercise("05.3")
 def test_05_3_exp_uses_its_output_and_log_divides():
     x = Tensor([0.0, 1.0, -2.0], requires_grad=True)
     upstream = np.array([1.0, 2.0, 3.0])
@@ -342,6 +354,14 @@ def test_05_6_reshape_and_transpose_undo_themselves_on_the_gradient():
     upstream = np.arange(6.0).reshape(3, 2)
     _, _, (grad,) = run_rule("transpose", [x], upstream=upstream)
     np.testing.assert_allclose(grad, upstream.T, err_msg="(2, 3) -> (3, 2) and back")
+
+
+@exercise("05.6")
+def test_05_6_transpose_of_a_vector_passes_the_gradient_through():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out, _, (grad,) = run_rule("transpose", [x], upstream=[4.0, 5.0, 6.0])
+    assert out.shape == (3,), f"a vector has nothing to swap: shape (3,), got {out.shape}"
+    np.testing.assert_array_equal(grad, [4.0, 5.0, 6.0], "the gradient comes back unchanged")
 
 
 @exercise("05.6")

@@ -129,8 +129,9 @@ class Optimizer:
     def state_bytes(self) -> int:
         """Bytes held by the optimizer's own buffers in `self.state`.
 
-        SGD: 0. SGD with momentum: 1 × parameter_bytes(). Adam, AdamW: 2 × parameter_bytes().
-        (The integer step counter is not counted.)
+        SGD: 0. SGD with momentum: 1 × parameter_bytes(). Adam, AdamW: 2 × parameter_bytes()
+        plus 4 bytes per parameter Tensor (its own step count). The optimizer's step_count
+        (a Python int) is not counted.
         """
         ### BEGIN SOLUTION 06.6
         return sum(buffer.nbytes for buffers in self.state.values() for buffer in buffers)
@@ -285,6 +286,12 @@ class SGD(Optimizer):
 #     m̂ = m / (1 − β1^t)     v̂ = v / (1 − β2^t)     p ← p − lr · m̂ / (√v̂ + ε)
 #
 # `ε` (1e-8) only keeps the division finite where `v̂` is zero.
+#
+# NOTE: t counts the updates of *this* parameter, not calls to `step()`. A
+# parameter without a gradient on some step (a frozen layer, a branch of the model
+# this batch did not use) keeps m and v unchanged, so its correction must not advance either:
+# with a global t, its next step would divide m by 1 − β1^t for a larger t than
+# its m has seen, and move too little. PyTorch keeps the same per-parameter `step`.
 
 
 # %%
@@ -293,12 +300,10 @@ class Adam(Optimizer):
 
         g ← g + wd · p                                     (if weight_decay > 0)
         m ← β1·m + (1−β1)·g        v ← β2·v + (1−β2)·g²
-        p ← p − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)     t = step_count
+        p ← p − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)     t = this parameter's steps
 
-    State: "m" and "v", 2 × parameter bytes. Cost: about 12 FLOPs and one square root
-    per entry and step.
-    NOTE: t counts calls to step(); a parameter skipped on some step (no .grad) still
-    sees that step counted. In a normal loop every parameter gets a gradient every step.
+    State: "m" and "v", 2 × parameter bytes, and "step", one float32 count per parameter
+    (as PyTorch keeps it). Cost: about 12 FLOPs and one square root per entry and step.
     """
 
     def __init__(
@@ -323,6 +328,9 @@ class Adam(Optimizer):
         self.weight_decay = float(weight_decay)
         self.state["m"] = self._new_buffers()
         self.state["v"] = self._new_buffers()
+        # How many updates each parameter has received: a float32 number per parameter
+        # (exact up to 2^24 steps), kept in the state so that saving the state saves it.
+        self.state["step"] = [np.zeros((), dtype=np.float32) for _ in self.params]
 
     def _update(self, index: int, param: Tensor, grad: np.ndarray) -> None:
         ### BEGIN SOLUTION 06.4
@@ -340,7 +348,9 @@ class Adam(Optimizer):
         m += (1.0 - beta1) * grad
         v *= beta2
         v += (1.0 - beta2) * grad * grad
-        t = self.step_count
+        step = self.state["step"][index]
+        step += 1  # in place: this parameter's own count of updates
+        t = float(step)
         m_hat = m / (1.0 - beta1**t)
         v_hat = v / (1.0 - beta2**t)
         param.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
@@ -373,7 +383,8 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: p ← p · (1 − lr · wd), then Adam with the raw g.
 
-    Same state as Adam (2 × parameter bytes); weight_decay defaults to 0.01.
+    Same state as Adam (2 × parameter bytes + a step count each); weight_decay defaults
+    to 0.01.
     With weight_decay=0 it is exactly Adam.
     """
 

