@@ -84,6 +84,22 @@ def pytest_command(meta: ModuleMeta, args, exercises: tuple[str, ...], report: P
     return command + ["--json-report-omit", "log", "streams", "warnings", "keywords"]
 
 
+def stale_notebook_note(meta: ModuleMeta, margin: float = 2.0) -> None:
+    """Warn when the module's paired notebook was saved after its .py: the tests read the .py,
+    so that notebook's latest edits are not what is tested (it was saved without jupytext)."""
+    notebook = meta.source_path.with_suffix(".ipynb")
+    if not (notebook.is_file() and meta.source_path.is_file()):
+        return
+    if notebook.stat().st_mtime > meta.source_path.stat().st_mtime + margin:
+        where = notebook.relative_to(REPO_ROOT) if notebook.is_relative_to(REPO_ROOT) else notebook
+        print(
+            f"note: {where} is newer than {meta.source}, and the tests read {meta.source}. "
+            f"Save the notebook in Jupyter with jupytext installed (it writes both files), "
+            f"or run `jupytext --sync {where}`.",
+            file=sys.stderr,
+        )
+
+
 def run(args) -> int:
     try:
         meta = resolve_module(args.module)
@@ -96,6 +112,7 @@ def run(args) -> int:
     print(
         f"Module {meta.number:02d} {meta.title}: testing {meta.source_path.relative_to(REPO_ROOT)}"
     )
+    stale_notebook_note(meta)
     if args.verbose:
         return subprocess.call(pytest_command(meta, args, exercises, None), cwd=REPO_ROOT, env=env)
     with tempfile.TemporaryDirectory(prefix="tiny-test-") as scratch:
