@@ -97,6 +97,10 @@ def classify(
     exercise, points = str(metadata.get("exercise") or ""), int(metadata.get("points") or 0)
     if test.get("outcome") == "passed":
         return Outcome(name, exercise, True, points)
+    if test.get("outcome") == "skipped":  # a graded test earns nothing when skipped
+        why = str((test.get("setup") or test.get("call") or {}).get("longrepr") or "")
+        reason = why.rsplit("Skipped: ", 1)[-1].strip("')\" ") if why else "no reason given"
+        return Outcome(name, exercise, False, points, "failed", f"skipped: {reason}")
     stage = _failed_phase(test) or {}
     crash = str((stage.get("crash") or {}).get("message") or stage.get("longrepr") or "")
     stub = STUB.search(crash)

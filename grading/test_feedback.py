@@ -95,6 +95,21 @@ def test_asking_for_an_exercise_shows_its_hint_even_before_it_is_started():
     assert f"    hint 01.1: {META.exercise('01.1').hint}" in text.splitlines()
 
 
+def test_a_skipped_graded_test_counts_as_not_passed_and_says_why():
+    skipped = {
+        "nodeid": "modules/01_tensor/test_01_tensor.py::test_01_7_a",
+        "outcome": "skipped",
+        "metadata": {"exercise": "01.7", "points": 8},
+        "setup": {"outcome": "skipped", "longrepr": "('t.py', 3, 'Skipped: no float16 here')"},
+    }
+    outcome = feedback.classify(skipped, REPO_ROOT, {SOURCE})
+    assert (outcome.passed, outcome.kind, outcome.message) == (
+        False,
+        "failed",
+        "skipped: no float16 here",
+    )
+
+
 def test_frames_are_limited_to_the_innermost_few():
     frames = [(SOURCE, line, "f") for line in range(1, 10)]
     outcome = feedback.classify(
