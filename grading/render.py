@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import json
 
+from grading.feedback import stub_note
 from grading.results import format_bytes
 from grading.schemas import validate
 
@@ -121,8 +122,14 @@ def points_table(results: dict) -> str:
         lines.append(f"Module {_module_name(module)}:")
         if module["run"]["message"]:
             lines.append(f"  {module['run']['message']}")
+        stubbed: set[str] = set()  # one line per exercise stopped at a stub, without its hint
         for test in failed:
-            lines.append(f"  {_test_line(test, module)}")
+            note = stub_note(test["message"], test["exercise"])
+            if note is None:
+                lines.append(f"  {_test_line(test, module)}")
+            elif test["label"] not in stubbed:
+                stubbed.add(test["label"])
+                lines.append(f"  {test['label']}  {note}")
     return "\n".join(lines) + "\n"
 
 

@@ -63,6 +63,18 @@ __pycache__/
 *.egg-info/
 .pytest_cache/
 .tinytorch/results/
+# Notebooks are derived: each is paired with its module's .py (jupytext.toml), which is what
+# is committed and graded. Nothing lives only in an .ipynb but outputs.
+*.ipynb
+.ipynb_checkpoints/
+"""
+# Jupytext reads this in the repository root: every notebook is paired with a py:percent file,
+# so saving a notebook in Jupyter writes the module's .py that `tiny test` and CI grade.
+JUPYTEXT_TOML = """\
+# Open a module's .py as a notebook (Jupyter with jupytext installed): saving writes both the
+# .ipynb and the .py; the .py is the file that is graded and committed, the .ipynb is ignored.
+formats = "ipynb,py:percent"
+notebook_metadata_filter = "-jupytext.text_representation"
 """
 
 
@@ -270,6 +282,7 @@ def _write_generated(
         encoding="utf-8",
     )
     (root / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    (root / "jupytext.toml").write_text(JUPYTEXT_TOML, encoding="utf-8")
     (root / "pyproject.toml").write_text(
         render_pyproject(
             course_root / "pyproject.toml",

@@ -82,6 +82,32 @@ def platforms_text(rows: list[ModulePoints]) -> str:
     return f"## Where this repository is graded\n\n{intro}\n{bullets}"
 
 
+def notebook_text(first: ModuleMeta) -> str:
+    """How to work on a module as a Jupyter notebook paired with its .py (jupytext)."""
+    source = f"modules/{first.key}/{first.source}"
+    notebook = source.removesuffix(".py") + ".ipynb"
+    return f"""\
+## Working in Jupyter
+
+Every module file is also a notebook: markdown cells explain, and each exercise sits in its
+own code cell under its explanation. Jupytext pairs the notebook with the `.py` file
+(`jupytext.toml`: `formats = "ipynb,py:percent"`), so saving the notebook in Jupyter writes
+the `.py` that `tiny test` and CI grade:
+
+    pip install jupytext jupyterlab     # only for notebooks: grading never needs them
+    jupyter lab                          # then right-click the module's .py: Open With → Notebook
+
+or write the paired notebook once and open that (saving it updates the `.py` too):
+
+    jupytext --sync {source}       # writes {notebook}
+
+The `.py` is the file you commit; `*.ipynb` is in `.gitignore` because it is derived (only
+outputs live there alone). Edit a module in one place at a time: after changing the `.py` in
+an editor, reload the notebook (File → Reload Notebook from Disk) before saving it again.
+`tiny test` warns when a notebook is newer than its `.py` (saved without jupytext).
+"""
+
+
 def render_readme(
     config: CourseConfig,
     tier: Tier,
@@ -92,6 +118,7 @@ def render_readme(
 ) -> str:
     deadline = tier.deadline.astimezone(zoneinfo.ZoneInfo(config.timezone))
     first = rows[0].meta
+    n = f"{first.number:02d}"
     modules = ",".join(f"{r.meta.number:02d}" for r in rows)
     module_lines = "\n".join(
         f"- `modules/{r.meta.key}/{r.meta.source}` — Module {r.meta.number:02d} {r.meta.title}"
@@ -125,9 +152,19 @@ table below. The module's `README.md` explains the ideas; the docstrings state e
     python3 -m venv .venv && source .venv/bin/activate   # Windows: .venv\\Scripts\\activate
     pip install -e .
     tiny test {first.number:02d}          # Module {first.number:02d}'s graded tests, on your file
+    tiny test {n} --exercise {n}.1   # only exercise {n}.1's tests, with its hint
+    tiny hint {n}.1        # a hint for exercise {n}.1: what to check, not the code
     tiny grade --modules {modules}   # this tier's modules, scored as CI scores them
     tiny lint             # no words or imports from later modules
 
+`tiny test` prints one line per failing test: its exercise id and what went wrong, "not
+started" while the exercise is still a stub, "blocked by NN.k" when an earlier exercise's stub
+stops it (fix that one first), and the lines of your own code involved. `-v` shows pytest's
+full output. `tiny grade` on your machine runs the tests in your working tree; CI grades with
+the pristine tests of this repository's first commit (`--pristine-git`), so editing a test
+changes your local result only.
+
+{notebook_text(first)}
 Milestones (a historical model trained with your framework; PASS/FAIL against a threshold):
 
 {milestone_text}

@@ -67,7 +67,6 @@ from grading.results import RunLimits, build_results, error_module
 from grading.sandbox.milestones import run_milestones
 from grading.sandbox.plugin import COURSE_ENV
 from grading.sandbox.run import build_pristine_tree, memory_limit_supported
-from grading.schemas import can_validate
 
 HELP = "grade every module here (or --modules 01,03), each in its own sandboxed process"
 
@@ -426,12 +425,6 @@ def run(args: argparse.Namespace) -> int:
         )
         write_outputs(_error_results(str(error)), fallback)
         return 2
-    if not can_validate():
-        print(
-            "note: jsonschema is not installed; outputs are not validated against "
-            "grading/schemas (the course repository's tests validate them)",
-            file=sys.stderr,
-        )
     if settings.memory_bytes is not None and not memory_limit_supported():
         print(f"note: the memory limit is not enforced on {sys.platform}", file=sys.stderr)
     try:

@@ -1,7 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -39,6 +40,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytorch._cells import part_of
+
 # %% [markdown]
 # ## Broadcasting in one paragraph
 #
@@ -56,6 +59,14 @@ import numpy as np
 # (`-`, `/`, `mean`, `.T` …) is written in terms of those. Fewer places doing
 # arithmetic means fewer places for a mistake to hide — and it will pay off
 # again later in the course, when each of those few operations learns a second rule.
+#
+# ## One class, one cell per exercise
+#
+# `Tensor` is written across several cells so that each exercise has its own. The cell
+# below defines the class with its storage (01.1). Each later cell adds one exercise's
+# methods: `@part_of(Tensor)` copies every method of the small class under it onto
+# `Tensor`, exactly as if it had been written inside `class Tensor`. In a notebook,
+# run the cells in order (or "Run All") after each change.
 
 
 # %%
@@ -108,7 +119,20 @@ class Tensor:
         return self.data.ndim
         ### END SOLUTION
 
-    # ---- 01.2 elementwise arithmetic --------------------------------------
+
+# %% [markdown]
+# ### 01.2 Elementwise arithmetic
+#
+# `+`, `*` and `**` work entry by entry on the two arrays, broadcasting their shapes,
+# and always hand back a new `Tensor`. The other operators (`-`, `/`, the reflected
+# `2 + x`) are given: each is one line built from those three.
+
+
+# %%
+@part_of(Tensor)
+class TensorArithmetic:
+    """01.2: `+`, `*`, `**`, and the operators built from them."""
+
     def __add__(self, other) -> Tensor:
         """Elementwise sum with broadcasting. Output shape: the broadcast of both shapes.
         Cost: one float32 result, 4 bytes per output entry; one FLOP per entry."""
@@ -154,7 +178,19 @@ class Tensor:
     def __rtruediv__(self, other) -> Tensor:
         return as_tensor(other) / self
 
-    # ---- 01.3 matmul -------------------------------------------------------
+
+# %% [markdown]
+# ### 01.3 Matrix multiplication
+#
+# `(n, k) @ (k, m)` is `(n, m)`; stacks of matrices multiply pairwise. When the inner
+# sizes disagree, the error you raise is the first thing a student sees: name both shapes.
+
+
+# %%
+@part_of(Tensor)
+class TensorMatmul:
+    """01.3: the matrix product and the `@` operator."""
+
     def matmul(self, other) -> Tensor:
         """Matrix product (..., n, k) @ (..., k, m) -> (..., n, m), batched like np.matmul.
 
@@ -186,7 +222,19 @@ class Tensor:
     def __rmatmul__(self, other) -> Tensor:
         return as_tensor(other).matmul(self)
 
-    # ---- 01.4 shape operations ----------------------------------------------
+
+# %% [markdown]
+# ### 01.4 Shape operations
+#
+# `reshape` and `transpose` change how the same bytes are read, not the bytes: the
+# result shares memory with the input.
+
+
+# %%
+@part_of(Tensor)
+class TensorShapeOps:
+    """01.4: `reshape`, `transpose` and `.T`."""
+
     def reshape(self, *shape: int) -> Tensor:
         """Same entries, new shape; accepts reshape(2, 3) or reshape((2, 3)) and one -1.
         No copy when the data is contiguous: 0 new bytes."""
@@ -214,7 +262,19 @@ class Tensor:
     def T(self) -> Tensor:
         return self.transpose() if self.ndim >= 2 else self
 
-    # ---- 01.5 reductions ---------------------------------------------------
+
+# %% [markdown]
+# ### 01.5 Reductions
+#
+# `sum` and `max` collapse the axes they reduce, or keep them with length 1 when
+# `keepdims=True` (so the result still broadcasts against the input). `mean` is given.
+
+
+# %%
+@part_of(Tensor)
+class TensorReductions:
+    """01.5: `sum`, `max` and `mean` along an axis."""
+
     def sum(self, axis=None, keepdims: bool = False) -> Tensor:
         """Add entries along `axis` (None: all of them). keepdims keeps the reduced axes
         with length 1, so the result still broadcasts against the input."""
@@ -233,7 +293,18 @@ class Tensor:
         total = self.sum(axis=axis, keepdims=keepdims)
         return total * (total.size / self.size)
 
-    # ---- 01.6 math and indexing ------------------------------------------
+
+# %% [markdown]
+# ### 01.6 Math and indexing
+#
+# `exp`, `log` and indexing return new Tensors of the shape NumPy gives.
+
+
+# %%
+@part_of(Tensor)
+class TensorMath:
+    """01.6: `exp`, `log` and indexing."""
+
     def exp(self) -> Tensor:
         """e ** x for every entry. Overflows to inf above about 88 in float32."""
         ### BEGIN SOLUTION 01.6
@@ -255,13 +326,37 @@ class Tensor:
         return Tensor(self.data[index])
         ### END SOLUTION
 
-    # ---- 01.7 memory ------------------------------------------------------
+
+# %% [markdown]
+# ### 01.7 Memory footprint
+#
+# How many bytes do the entries take? The answer depends on two numbers you already have.
+
+
+# %%
+@part_of(Tensor)
+class TensorMemory:
+    """01.7: bytes held by the data."""
+
     def memory_footprint(self) -> int:
         """Bytes held by the entries: size × 4 for float32 (the small Python object
         around them is not counted)."""
         ### BEGIN SOLUTION 01.7
         return self.size * self.data.itemsize
         ### END SOLUTION
+
+
+# %% [markdown]
+# ### Given: conveniences
+#
+# Nothing to write here: `backward()` stays dormant until a later module, and a few
+# helpers (`numpy()`, `item()`, `len()`, the printed form) make tensors pleasant to use.
+
+
+# %%
+@part_of(Tensor)
+class TensorConveniences:
+    """Given: dormant `backward()` and small conveniences."""
 
     # ---- dormant until a later module -------------------------------------
     def backward(self, grad=None) -> None:

@@ -1,7 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -287,7 +288,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 # is given; you write the body of `backward(grad)`. Inside it, `grad` is the
 # gradient of the result (a float32 array of `out.shape`); return a tuple with one
 # array per parent, each of that parent's shape. Use `.data` (NumPy) — a rule
-# never builds Tensors. Test one rule at a time: `tiny test 05 -k 05_2`.
+# never builds Tensors. Test one rule at a time: `tiny test 05 --exercise 05.2`.
 #
 # NOTE: a rule must not change `grad` in place (`grad *= 2`): the same array may
 # also be the gradient of another input.
@@ -327,6 +328,14 @@ def mul_op(self: Tensor, other) -> Tensor:
     return attach_backward(out, (self, other), backward)
 
 
+# %% [markdown]
+# ### `**`, exp and log (05.3)
+#
+# Each is one derivative rule from calculus, times the upstream gradient. exp's
+# derivative is its own output: the forward keeps that array for the rule (see the NOTE).
+
+
+# %%
 @autograd_version("__pow__")
 def pow_op(self: Tensor, exponent: float) -> Tensor:
     """self ** exponent for a plain-number exponent. Backward: c · x^(c-1) · grad."""
@@ -412,6 +421,14 @@ def matmul_op(self: Tensor, other) -> Tensor:
     return attach_backward(out, (self, other), backward)
 
 
+# %% [markdown]
+# ### sum and max (05.5)
+#
+# A reduction removed axes; its gradient must come back in the input's shape. Which
+# entries did each output depend on, and by how much?
+
+
+# %%
 @autograd_version("sum")
 def sum_op(self: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Sum along `axis`. Backward: every input entry added into an output entry gets
@@ -451,6 +468,14 @@ def max_op(self: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return attach_backward(out, (self,), backward)
 
 
+# %% [markdown]
+# ### reshape, transpose and indexing (05.6)
+#
+# These move or pick entries without arithmetic: the gradient goes back to where each
+# entry came from.
+
+
+# %%
 @autograd_version("reshape")
 def reshape_op(self: Tensor, *shape) -> Tensor:
     """Same entries, new shape. Backward: reshape the gradient back."""

@@ -13,8 +13,10 @@ How the tests stay independent of each other's exercises:
   random direction v must equal 2h · (gradient · v).
 """
 
+import gc
 import importlib
 import sys
+import weakref
 
 import numpy as np
 import pytest
@@ -261,6 +263,30 @@ def test_05_3_exp_uses_its_output_and_log_divides():
     rng = np.random.default_rng(4)
     check_rule("exp", [rng.standard_normal((2, 3, 4))])
     check_rule("log", [positive(rng, (4, 5))])
+
+
+@exercise("05.3")
+def test_05_3_rules_keep_arrays_not_their_result_tensor():
+    """A rule that mentions its result Tensor (`out.data` inside backward) makes a cycle
+    out -> its record -> the rule -> out that only the garbage collector frees: with the
+    collector off, the result must be freed as soon as the last name for it goes away."""
+    cases = (("__pow__", (3,)), ("exp", ()), ("log", ()))
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for name, args in cases:
+            out, _, _ = run_rule(name, [Tensor([0.5, 1.0, 2.0], requires_grad=True)], *args)
+            alive = weakref.ref(out)
+            del out
+            assert alive() is None, (
+                f"{name}: its result Tensor is still alive after the last name for it was "
+                f"deleted: its backward rule refers to the result itself (e.g. out.data), "
+                f"a reference cycle. Keep the array the rule needs (saved = out.data, "
+                f"outside the rule) and use that inside it."
+            )
+    finally:
+        if collecting:
+            gc.enable()
 
 
 # ---- 05.4 matmul ---------------------------------------------------------------------

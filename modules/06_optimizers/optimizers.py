@@ -1,7 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytorch._cells import part_of
 from tinytorch.core import Tensor
 
 # %% [markdown]
@@ -119,7 +121,19 @@ class Optimizer:
         """The update rule for one parameter: change `param.data` in place."""
         raise NotImplementedError(f"{type(self).__name__} does not define an update rule")
 
-    # ---- 06.6 state memory ------------------------------------------------
+
+# %% [markdown]
+# ### What an optimizer keeps in memory (06.6)
+#
+# An optimizer holds the parameters it updates and, per parameter, the buffers of its
+# rule in `self.state` (none for plain SGD, one for momentum, two for Adam). Count both.
+
+
+# %%
+@part_of(Optimizer)
+class OptimizerMemory:
+    """06.6: bytes of the parameters and of the optimizer's state; given: its repr."""
+
     def parameter_bytes(self) -> int:
         """Bytes held by the parameters this optimizer updates (float32: 4 per entry)."""
         ### BEGIN SOLUTION 06.6
@@ -252,18 +266,37 @@ class SGD(Optimizer):
             grad = grad + self.weight_decay * param.data
         ### END SOLUTION
         if self.momentum:
-            ### BEGIN SOLUTION 06.3
-            velocity = self.state["velocity"][index]
-            velocity *= self.momentum
-            velocity += grad
-            grad = velocity
-            ### END SOLUTION
+            grad = self._velocity(index, grad)
         ### BEGIN SOLUTION 06.2
         param.data -= self.lr * grad
         ### END SOLUTION
 
     def _settings(self) -> str:
         return f"lr={self.lr:g}, momentum={self.momentum:g}, weight_decay={self.weight_decay:g}"
+
+
+# %% [markdown]
+# ### Momentum (06.3)
+#
+# With momentum > 0, `_update` steps along a velocity instead of the raw gradient. The
+# velocity is this parameter's buffer in `self.state`, kept from step to step and
+# updated in place; it has the parameter's shape.
+
+
+# %%
+@part_of(SGD)
+class SGDMomentum:
+    """06.3: the velocity SGD steps along when momentum > 0."""
+
+    def _velocity(self, index: int, grad: np.ndarray) -> np.ndarray:
+        """v ← μ · v + grad for parameter `index`, updated in place; returns v.
+        Cost: 2 FLOPs per entry, no new memory."""
+        ### BEGIN SOLUTION 06.3
+        velocity = self.state["velocity"][index]
+        velocity *= self.momentum
+        velocity += grad
+        return velocity
+        ### END SOLUTION
 
 
 # %% [markdown]

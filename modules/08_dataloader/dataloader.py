@@ -1,7 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -47,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinytorch._cells import part_of
 from tinytorch.core import Tensor
 
 # %% [markdown]
@@ -251,6 +253,19 @@ class DataLoader:
         return self.rng.permutation(count) if self.shuffle else np.arange(count)
         ### END SOLUTION
 
+
+# %% [markdown]
+# ### Cutting a pass into batches (08.4)
+#
+# Part 2 of the list above: consecutive slices of one pass's order, and how many there
+# are. `@part_of(DataLoader)` adds these methods to the class above (see Module 01).
+
+
+# %%
+@part_of(DataLoader)
+class DataLoaderBatches:
+    """08.4: the batches of one pass, and their number."""
+
     def index_batches(self) -> list[np.ndarray]:
         """One pass cut into batches: consecutive slices of sample_order() of length
         batch_size; the last may be shorter, and is left out if drop_last is set.
@@ -267,6 +282,18 @@ class DataLoader:
         count = len(self.dataset)
         return count // self.batch_size if self.drop_last else -(-count // self.batch_size)
         ### END SOLUTION
+
+
+# %% [markdown]
+# ### The loop (08.5)
+#
+# Part 3: fetch the samples of each batch and collate them.
+
+
+# %%
+@part_of(DataLoader)
+class DataLoaderIteration:
+    """08.5: iterate over collated batches."""
 
     def __iter__(self):
         """Yield collate_fn([dataset[i] for i in batch]) for each batch of index_batches().

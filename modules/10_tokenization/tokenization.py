@@ -1,7 +1,8 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -53,6 +54,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from tinytorch._cells import part_of
 from tinytorch.core import Tensor
 
 # %% [markdown]
@@ -239,6 +241,14 @@ def split_chunks(text: str) -> list[str]:
     return CHUNK.findall(text)
 
 
+# %% [markdown]
+# ### Counting pairs (10.3)
+#
+# Step 1 of a training round: how often does each adjacent pair occur? A chunk that
+# appears n times counts n times.
+
+
+# %%
 def count_pairs(ids: Sequence[int], weight: int = 1, counts: dict | None = None) -> dict:
     """Add `weight` to counts[(a, b)] for every adjacent pair (a, b) in `ids`; return counts.
 
@@ -254,6 +264,14 @@ def count_pairs(ids: Sequence[int], weight: int = 1, counts: dict | None = None)
     ### END SOLUTION
 
 
+# %% [markdown]
+# ### Merging one pair (10.4)
+#
+# Step 3: rewrite a sequence with the chosen pair replaced by its new id. Occurrences
+# may overlap; the scan decides which one wins.
+
+
+# %%
 def merge_pair(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[int]:
     """A new list with every occurrence of `pair` replaced by `new_id`, scanning left to
     right without overlaps: merging (5, 5) in [5, 5, 5] gives [new_id, 5]. Cost: O(len(ids))."""
@@ -270,6 +288,14 @@ def merge_pair(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[i
     ### END SOLUTION
 
 
+# %% [markdown]
+# ### Training (10.5)
+#
+# The whole loop: count, choose (ties broken the same way every run), record, merge,
+# until the vocabulary is big enough or nothing is left to merge.
+
+
+# %%
 class BPETokenizer:
     """Byte-level byte-pair encoding: ids 0–3 special, 4–259 the byte values, then one id
     per learned merge, in the order learned.
@@ -328,6 +354,20 @@ class BPETokenizer:
             words = {tuple(merge_pair(word, best, new_id)): n for word, n in words.items()}
         ### END SOLUTION
         return self
+
+
+# %% [markdown]
+# ### Encoding and decoding (10.6)
+#
+# Encoding replays the learned merges on new text, earliest-learned first; decoding
+# joins the bytes of each piece and turns them back into text. Written as a part of
+# `BPETokenizer` so it gets its own cell (see Module 01 for `@part_of`).
+
+
+# %%
+@part_of(BPETokenizer)
+class BPEEncoding:
+    """10.6: encode and decode with the learned merges."""
 
     def encode(self, text: str, add_bos: bool = False, add_eos: bool = False) -> list[int]:
         """Ids of `text`: each chunk as byte ids, then, repeatedly, the pair present with the

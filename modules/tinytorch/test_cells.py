@@ -1,0 +1,43 @@
+"""part_of: a class written across notebook cells behaves as one class."""
+
+import pytest
+
+from tinytorch._cells import part_of
+
+
+class Base:
+    def __init__(self, value):
+        self.value = value
+
+
+def test_members_of_a_part_become_the_targets_own():
+    @part_of(Base)
+    class Doubling:
+        """A part."""
+
+        scale = 2
+
+        def double(self):
+            return self.value * self.scale
+
+        @property
+        def half(self):
+            return self.value / 2
+
+        @staticmethod
+        def unit():
+            return Base(1)
+
+    assert Base(3).double() == 6 and Base(3).half == 1.5 and Base.unit().value == 1
+    assert vars(Base)["double"] is vars(Doubling)["double"]  # in the class's own dict
+    assert Base.double.__qualname__ == "Base.double"
+    assert Base.__doc__ is None and Base.__module__ == __name__  # machinery is not copied
+
+
+def test_a_part_using_zero_argument_super_is_refused_with_the_fix():
+    with pytest.raises(TypeError, match=r"super\(Base, self\)"):
+
+        @part_of(Base)
+        class Broken:
+            def __init__(self, value):
+                super().__init__(value)
