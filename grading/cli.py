@@ -26,7 +26,7 @@ COMMANDS = (
     ("summary", "grading.commands.summary", "tiny summary DIR", "one summary of a CI run"),
     ("build", "scripts.build_templates", "tiny build", "write one template repository per tier"),
     ("grade-batch", "grading.commands.grade_batch", "tiny grade-batch", "grade student repos"),
-    ("merge-shards", "grading.commands.merge_shards", "tiny merge-shards", "join grade-batch shards"),
+    ("merge-shards", "grading.commands.merge_shards", "tiny merge-shards", "join batch shards"),
     ("gradebook", "grading.commands.gradebook", "tiny gradebook", "merge grade exports to CSV"),
     ("leaderboard", "grading.commands.leaderboard", "tiny leaderboard", "rank capstone runs"),
 )

@@ -173,8 +173,15 @@ def markdown_summary(results: dict) -> str:
             out.append("")
             if module["run"]["message"]:
                 out.append(f"- {_md(module['run']['message'])}")
+            stubbed: set[str] = set()  # one line per exercise stopped at a stub, no hint
             for test in _failures(module):
                 label, name, points, status, message = _test_parts(test, module)
+                note = stub_note(test["message"], test["exercise"])
+                if note is not None:
+                    if label not in stubbed:
+                        stubbed.add(label)
+                        out.append(f"- **{_md(label)}**: {note} (`tiny hint {test['exercise']}`)")
+                    continue
                 shown = f" `{name}`" if name else ""
                 tail = f": {_md(message)}" if message else ""
                 out.append(f"- **{_md(label)}**{shown} ({points}, {status}){tail}")
