@@ -9,7 +9,8 @@ configuration (tiers, deadlines, points), and writes into --out:
   canvas.csv      the same points as a Canvas gradebook import
   report.txt      unmatched students, duplicate rows kept/dropped, warnings (also printed)
 
-Formats and the rules for matching students and assignments: grading/gradebook.py.
+Formats: grading/gradebook_inputs.py (read) and grading/gradebook_render.py (written); the
+rules for matching students and assignments: grading/gradebook.py.
 Running it again on the same inputs changes nothing; when an output would change, the old
 file is first renamed to `<name>.<UTC time>.<ext>` beside it, never lost.
 
@@ -32,18 +33,17 @@ from grading.grade_imports import (
     detect_format,
     read_grade_source,
 )
-from grading.gradebook import (
-    CANVAS_ID_COLUMNS,
-    GradebookInputError,
-    Submission,
-    assign_tiers,
-    backup_name,
-    build_gradebook,
+from grading.gradebook import GradebookInputError, Submission, assign_tiers, build_gradebook
+from grading.gradebook_inputs import (
     looks_like_classroom_csv,
     parse_classroom_grades,
     parse_mapping,
     parse_roster,
     parse_timestamp,
+)
+from grading.gradebook_render import (
+    CANVAS_ID_COLUMNS,
+    backup_name,
     render_canvas,
     render_gradebook,
     render_report,
