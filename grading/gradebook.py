@@ -60,8 +60,9 @@ class Submission:
     tier: the tier slug when the source knows it (else mapped from `assignment`);
     submitted_at: timezone-aware, None when nothing was submitted (or the source does not
     say); points: None when the platform recorded no score; email: a second identifier to
-    match the roster with; late: the platform's own flag, used only when submitted_at is
-    None (otherwise the course's deadline decides)."""
+    match the roster with; late: the platform's own flag (Classroom 50's `late`,
+    Gradescope's Lateness), reported beside the course's judgement and used for it only
+    when submitted_at is None; platform: who says so ("classroom50", "gradescope", ...)."""
 
     where: str
     assignment: str
@@ -75,14 +76,20 @@ class Submission:
     email: str = ""
     name: str = ""
     late: bool | None = None
+    platform: str = ""
 
 
 @dataclass(frozen=True)
 class TierGrade:
+    """late: the course's judgement (after the tier's deadline); platform_late: the
+    platform's own flag when it has one, with `platform` naming it."""
+
     points: float | None
     submitted_at: dt.datetime | None
     late: bool
     where: str
+    platform_late: bool | None = None
+    platform: str = ""
 
 
 @dataclass(frozen=True)
@@ -287,7 +294,12 @@ def build_gradebook(
             else:
                 late = bool(submission.late)
             grades[tier.slug] = TierGrade(
-                submission.points, submission.submitted_at, late, submission.where
+                submission.points,
+                submission.submitted_at,
+                late,
+                submission.where,
+                submission.late,
+                submission.platform,
             )
             if submission.points is None and submission.submitted_at is not None:
                 warnings.append(f"{submission.where}: submitted but no points recorded (counted 0)")

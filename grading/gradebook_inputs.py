@@ -15,8 +15,10 @@ github/gh-classroom cmd/gh-classroom/assignment-grades/assignment_grades.go):
   (CLASSROOM_REQUIRED); the others are read when present. roster_identifier is empty for a
   student who never linked a roster entry. submission_timestamp: ISO-8601
   ("2027-03-07T23:59:00Z", "...+01:00") or "2027-03-07 23:59:00 UTC"; without an offset it is
-  read as UTC; empty means no submission. points_awarded / points_available: numbers >= 0;
-  an empty points_awarded means no score yet (counted as 0, reported).
+  read as UTC; empty means no submission. points_awarded / points_available: whole numbers >= 0,
+  points_awarded <= points_available (a fraction, a negative value or points above the
+  maximum is refused with file:line); an empty points_awarded means no score yet (counted
+  as 0, reported).
 
 GitHub Classroom roster (classroom_roster.csv from the roster page):
 
@@ -93,7 +95,8 @@ def parse_timestamp(text: str, where: str) -> dt.datetime | None:
 
 
 def parse_points(text: str, where: str, column: str) -> float | None:
-    """'97' -> 97.0, '' -> None; anything else than a finite number >= 0 is an error."""
+    """'97' (or '97.0') -> 97.0, '' -> None; a fraction, a negative or non-numeric value is an
+    error: TinyTorch points are whole numbers, so 59.5 means a grade was edited by hand."""
     value = (text or "").strip()
     if not value:
         return None
@@ -103,6 +106,11 @@ def parse_points(text: str, where: str, column: str) -> float | None:
         number = math.nan
     if not math.isfinite(number) or number < 0:
         raise GradebookInputError(f"{where}: {column} {value!r} is not a number of points >= 0")
+    if not number.is_integer():
+        raise GradebookInputError(
+            f"{where}: {column} {value!r} is a fraction: TinyTorch points are whole numbers; "
+            f"fix the grade where it was edited"
+        )
     return number
 
 
@@ -163,6 +171,13 @@ def parse_classroom_grades(text: str, source: str) -> list[Submission]:
             raise GradebookInputError(
                 f"{where}: neither github_username nor roster_identifier is set: whose row is it?"
             )
+        points = parse_points(row["points_awarded"], where, "points_awarded")
+        possible = parse_points(row["points_available"], where, "points_available")
+        if points is not None and possible is not None and points > possible:
+            raise GradebookInputError(
+                f"{where}: points_awarded {row['points_awarded']} is above points_available "
+                f"{row['points_available']}: no grade may exceed its maximum"
+            )
         submissions.append(
             Submission(
                 where=where,
@@ -171,8 +186,8 @@ def parse_classroom_grades(text: str, source: str) -> list[Submission]:
                 roster_identifier=row["roster_identifier"],
                 repository=row["student_repository_name"],
                 submitted_at=parse_timestamp(row["submission_timestamp"], where),
-                points=parse_points(row["points_awarded"], where, "points_awarded"),
-                possible=parse_points(row["points_available"], where, "points_available"),
+                points=points,
+                possible=possible,
             )
         )
     return submissions

@@ -24,10 +24,19 @@ canvas.csv, Canvas's gradebook import, in the layout of Canvas's own gradebook e
     one row per student with an identifier
 
   The roster identifier goes into the SIS User ID column (or ID / SIS Login ID, as
-  chosen); Student is the roster name, else the identifier. A column without a Canvas
-  assignment id ("Foundation") makes Canvas create a new assignment on import. A tier a
-  student never submitted, or whose points were never recorded, is left empty (Canvas then
-  keeps what it has), or 0 on request (--missing-zero).
+  chosen); Student is the roster name, else the identifier. A tier a student never
+  submitted, or whose points were never recorded, is left empty (Canvas then keeps what it
+  has), or 0 on request (--missing-zero).
+
+  How Canvas matches an assignment column (instructure/canvas-lms GradebookImporter
+  `parse_assignments` with `Assignment.title_and_id`): a header ending in " (<digits>)" is
+  matched by that assignment id; any other header by an assignment whose title is the whole
+  header, exactly; only when neither exists does Canvas create a new assignment. So a tier
+  with `--canvas-assignment TIER=ID` always lands in that assignment, and a tier without one
+  is written under its title alone: the first import creates the assignment with that title
+  and every later import matches it by title, so re-imports never add assignments. An id
+  must be the number in the assignment's URL (.../assignments/4757); anything else, and a
+  tier title that itself ends in " (<digits>)" (Canvas would read it as an id), is refused.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 from grading.course_config import Tier
@@ -112,9 +122,49 @@ def render_gradebook(book: Gradebook) -> str:
     return _csv_text(lines)
 
 
+CANVAS_TITLE_AND_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z", re.DOTALL)  # as Canvas reads a header
+
+
 def canvas_header(tier: Tier, assignment_ids: dict[str, str]) -> str:
+    """'Title (4757)' for a tier with a Canvas assignment id, else the title alone (matched
+    by title on import). Raises GradebookInputError for a header Canvas would misread."""
     canvas_id = assignment_ids.get(tier.slug)
-    return f"{tier.title} ({canvas_id})" if canvas_id else tier.title
+    if canvas_id is not None:
+        if not canvas_id.isdigit() or not canvas_id.isascii():
+            raise GradebookInputError(
+                f"--canvas-assignment {tier.slug}={canvas_id}: a Canvas assignment id is the "
+                f"number at the end of the assignment's address (.../assignments/4757); Canvas "
+                f"would match {canvas_id!r} as part of a title instead"
+            )
+        return f"{tier.title} ({canvas_id})"
+    if CANVAS_TITLE_AND_ID.match(tier.title):
+        raise GradebookInputError(
+            f"tier {tier.slug}: its title {tier.title!r} ends in a number in parentheses, which "
+            f"Canvas reads as an assignment id: give the tier's Canvas assignment with "
+            f"--canvas-assignment {tier.slug}=<id>, or change the title in course.yaml"
+        )
+    return tier.title
+
+
+def canvas_matching(
+    book: Gradebook, assignment_ids: dict[str, str], id_column: str = "sis_user_id"
+) -> list[str]:
+    """Report lines saying how Canvas will match each column of canvas.csv."""
+    lines = [
+        f"\ncanvas.csv: Canvas matches students by the {CANVAS_ID_COLUMNS[id_column]} column "
+        f"(the roster identifier) and assignments by column header:"
+    ]
+    for tier in book.tiers:
+        canvas_id = assignment_ids.get(tier.slug)
+        if canvas_id:
+            lines.append(f"  {tier.slug}: assignment id {canvas_id}")
+        else:
+            lines.append(
+                f"  {tier.slug}: the assignment titled exactly {tier.title!r} (created by the "
+                f"first import, matched by title after that; or pass --canvas-assignment "
+                f"{tier.slug}=<id>)"
+            )
+    return lines
 
 
 def render_canvas(
@@ -162,8 +212,13 @@ def render_canvas(
     return _csv_text(lines), left_out
 
 
-def render_report(book: Gradebook, left_out_of_canvas: Sequence[StudentRow] = ()) -> str:
-    """What the instructor should look at: unmatched students, duplicates, warnings."""
+def render_report(
+    book: Gradebook,
+    left_out_of_canvas: Sequence[StudentRow] = (),
+    canvas_notes: Sequence[str] = (),
+) -> str:
+    """What the instructor should look at: unmatched students, duplicates, lateness the
+    platforms judge otherwise, how canvas.csv will be matched, warnings."""
     out = [
         f"{len(book.rows)} students; tiers: "
         + ", ".join(
@@ -192,13 +247,49 @@ def render_report(book: Gradebook, left_out_of_canvas: Sequence[StudentRow] = ()
         out.append(f"\nDuplicate rows, the latest submission kept ({len(book.duplicates)}):")
         for d in book.duplicates:
             out.append(f"  {d.student}, tier {d.tier}: kept {d.kept}, dropped {d.dropped}")
+    out += lateness_report(book)
     if left_out_of_canvas:
         out.append(f"\nNot in canvas.csv, no roster identifier ({len(left_out_of_canvas)}):")
         out += [f"  {r.github_username}" for r in left_out_of_canvas]
+    out += canvas_notes
     if book.warnings:
         out.append("\nWarnings:")
         out += [f"  {w}" for w in book.warnings]
     return "\n".join(out) + "\n"
+
+
+PLATFORM_NAMES = {"classroom50": "Classroom 50", "gradescope": "Gradescope"}
+
+
+def lateness_report(book: Gradebook) -> list[str]:
+    """Report lines: each tier grade whose platform flags lateness differently from the
+    course's deadline (both shown, the course's counts), and how many agree."""
+    agree, differ = 0, []
+    for row in book.rows:
+        for slug, grade in row.tiers.items():
+            if grade.platform_late is None:
+                continue
+            if grade.platform_late == grade.late:
+                agree += 1
+                continue
+            who = row.identifier or row.github_username
+            platform = PLATFORM_NAMES.get(grade.platform, grade.platform or "the platform")
+            differ.append(
+                f"  {who}, tier {slug}: {platform} says {word(grade.platform_late)}, the course "
+                f"deadline says {word(grade.late)} (submitted "
+                f"{format_time(grade.submitted_at) or 'at an unknown time'}; {grade.where})"
+            )
+    if not agree and not differ:
+        return []
+    lines = [
+        f"\nLateness, the platform's flag beside the course deadline: {agree} agree, "
+        f"{len(differ)} differ (gradebook.csv counts the course deadline)"
+    ]
+    return lines + differ
+
+
+def word(late: bool) -> str:
+    return "late" if late else "on time"
 
 
 def backup_name(name: str, now: dt.datetime) -> str:

@@ -44,6 +44,7 @@ from grading.gradebook_inputs import (
 from grading.gradebook_render import (
     CANVAS_ID_COLUMNS,
     backup_name,
+    canvas_matching,
     render_canvas,
     render_gradebook,
     render_report,
@@ -85,7 +86,9 @@ def add_arguments(parser) -> None:
         action="append",
         default=[],
         metavar="TIER=ID",
-        help="Canvas assignment id of a tier (without one, importing creates the assignment)",
+        help="Canvas assignment id of a tier, the number in its address (without one, the "
+        "first import creates an assignment with the tier's title and later ones match it by "
+        "title)",
     )
     parser.add_argument(
         "--canvas-id-column",
@@ -123,6 +126,7 @@ def from_grade_record(record: GradeRecord) -> Submission:
         email=record.email,
         name=record.name,
         late=record.late,
+        platform=record.platform,
     )
 
 
@@ -217,7 +221,7 @@ def run(args, now: dt.datetime | None = None) -> int:
     except (GradebookInputError, CourseConfigError) as error:
         print(f"tiny gradebook: {error}", file=sys.stderr)
         return 2
-    report = render_report(book, left_out)
+    report = render_report(book, left_out, canvas_matching(book, canvas_ids, args.canvas_id_column))
     texts = dict(zip(OUTPUTS, (render_gradebook(book), canvas, report), strict=True))
     now = now or dt.datetime.now(dt.timezone.utc)
     print(report, end="")
