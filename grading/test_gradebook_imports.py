@@ -125,7 +125,7 @@ def test_classroom_exports_refuse_impossible_points_with_file_and_line(points, o
 
 def test_500_of_470_never_reaches_canvas_csv(tmp_path, capsys):
     argv = write_inputs(tmp_path)
-    export = Path(argv[2])
+    export = Path(argv[1])
     export.write_text(export.read_text().replace(",110,110\n", ",500,470\n", 1))
     assert cli.main(argv) == 2
     assert f"{export}:2: points_awarded 500 is above" in capsys.readouterr().err
