@@ -18,6 +18,7 @@ COMMANDS = (
     ("milestone", "grading.commands.milestone"),
     ("lint", "grading.commands.lint"),
     ("grade", "grading.commands.grade"),
+    ("carry-forward", "grading.commands.carry_forward"),
     ("build", "scripts.build_templates"),
     ("grade-batch", "grading.commands.grade_batch"),
     ("gradebook", "grading.commands.gradebook"),
@@ -31,6 +32,8 @@ Students:   tiny test 01          run the graded tests of Module 01 on your file
             tiny milestone 1      run a historical milestone (PASS/FAIL)
             tiny lint             check no module uses words or imports from later modules
             tiny grade            grade every module here, like CI does
+            tiny carry-forward D  bring your earlier modules from repository D (if your
+                                  course has you continue from your own work)
 Staff:      tiny build            write one template repository per tier
             tiny grade-batch      grade a folder of cloned student repositories
             tiny gradebook        merge grade exports into one gradebook CSV

@@ -22,11 +22,15 @@ object of its git history are scanned for the text of its solutions; a hit fails
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import shutil
 import stat
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grading import protected
@@ -182,7 +186,7 @@ def handed_out_texts(plan: Plan) -> list[str]:
         texts.append(
             solution_leaks.outside_regions(raw, entry.source) if entry.kind == "stub" else raw
         )
-    for meta in plan.graded:  # the hints, as the stubs print them (YAML may fold their lines)
+    for meta in (*plan.graded, *plan.brought):  # the hints, as the stubs print them
         texts += [stubs.stub_line("", exercise) for exercise in meta.exercises]
     return texts
 
@@ -296,9 +300,13 @@ def build(
     with_solutions: bool = False,
     course_root: Path = REPO_ROOT,
     log=print,
+    now: dt.datetime | None = None,
 ) -> list[TierBuild]:
-    """Build the chosen tiers (all by default); report what is missing. Raises BuildError,
-    CourseConfigError or ModuleMetaError with a message naming what to fix."""
+    """Build the chosen tiers (all by default); report what is missing and which tier would
+    publish solutions of a tier still open. Everything is written into a staging folder
+    inside `out` and moved into place only when every tier succeeded, so a failed build
+    leaves `out` as it was. Raises BuildError, CourseConfigError or ModuleMetaError with a
+    message naming what to fix."""
     config = load_course_config(config_path)
     tiers = [config.tier(slug) for slug in tier_slugs] if tier_slugs else list(config.tiers)
     present, broken = load_modules(course_root / "modules")
@@ -311,41 +319,145 @@ def build(
     unplaced = [meta.key for meta in present if config.tier_of_module(meta.number) is None]
     if unplaced:
         log(f"note: modules in no tier of {config_path}, not shipped: {', '.join(unplaced)}")
-    built = []
-    for tier in tiers:
-        plan = plan_tier(config, tier, modules, course_root)
-        problems = _missing_report(plan)
-        if problems and strict:
-            raise BuildError(f"tier '{tier.slug}' is incomplete: {problems}")
-        if not plan.graded:
-            log(f"{tier.slug}: SKIPPED, none of its modules exists yet ({problems})")
-            continue
-        result = build_tier(
-            config,
-            tier,
-            modules,
-            out,
-            course_root=course_root,
-            with_solutions=with_solutions,
-            plan=plan,
-        )
-        built.append(result)
-        try:
-            bundles = platform_bundles.write_tier_bundles(result, out, config, course_root)
-        except platform_bundles.BundleError as error:
-            raise BuildError(str(error)) from None
-        total = sum(row.total for row in result.rows)
-        log(
-            f"{tier.slug}: {result.root} — modules "
-            f"{', '.join(m.key for m in plan.graded)}; {total} points; "
-            f"{len(plan.carried)} reference modules; milestones "
-            f"{', '.join(map(str, plan.milestones)) or 'none'}; commit {result.commit[:12]} "
-            f"({result.seconds:.1f} s)"
-        )
-        log(f"{tier.slug}: autograders {bundles.classroom50.name}/, {bundles.gradescope.name}")
-        if problems:
-            log(f"{tier.slug}: WARNING, left out because not in the course yet: {problems}")
+    staging = start_staging(out)
+    try:
+        built = [
+            result
+            for tier in tiers
+            if (result := _build_one(config, tier, modules, staging, strict, with_solutions,
+                                     course_root, log)) is not None
+        ]  # fmt: skip
+        publish_staged(staging, out)
+    finally:
+        _remove(staging)
+    built = [replace(result, root=out / result.root.name) for result in built]
+    if not with_solutions:
+        for warning in publishing_warnings(config, built, now or dt.datetime.now(dt.timezone.utc)):
+            log(warning)
     return built
+
+
+def _build_one(
+    config: CourseConfig,
+    tier: Tier,
+    modules: dict[int, ModuleMeta],
+    out: Path,
+    strict: bool,
+    with_solutions: bool,
+    course_root: Path,
+    log,
+) -> TierBuild | None:
+    """One tier and its platform variants into `out` (the staging folder); None if skipped."""
+    plan = plan_tier(config, tier, modules, course_root)
+    problems = _missing_report(plan)
+    if problems and strict:
+        raise BuildError(f"tier '{tier.slug}' is incomplete: {problems}")
+    if not plan.graded:
+        log(f"{tier.slug}: SKIPPED, none of its modules exists yet ({problems})")
+        return None
+    result = build_tier(
+        config, tier, modules, out, course_root=course_root, with_solutions=with_solutions,
+        plan=plan,
+    )  # fmt: skip
+    try:
+        bundles = platform_bundles.write_tier_bundles(result, out, config, course_root)
+    except platform_bundles.BundleError as error:
+        raise BuildError(str(error)) from None
+    total = sum(row.total for row in result.rows)
+    earlier = (
+        f"{len(plan.carried)} reference modules"
+        if not plan.brought
+        else f"{len(plan.brought)} earlier modules as stubs for the student's own"
+    )
+    log(
+        f"{tier.slug}: {out.parent / tier.slug} — modules "
+        f"{', '.join(m.key for m in plan.graded)}; {total} points; {earlier}; milestones "
+        f"{', '.join(map(str, plan.milestones)) or 'none'}; commit {result.commit[:12]} "
+        f"({result.seconds:.1f} s)"
+    )
+    log(
+        f"{tier.slug}: Classroom 50 template {bundles.classroom50_template.name}/ and "
+        f"autograder {bundles.classroom50.name}/, Gradescope {bundles.gradescope.name}"
+    )
+    if problems:
+        log(f"{tier.slug}: WARNING, left out because not in the course yet: {problems}")
+    return result
+
+
+# ---- staging: all tiers or nothing --------------------------------------------------
+
+
+STAGING_PREFIX = ".tiny-build-"
+
+
+def start_staging(out: Path) -> Path:
+    """A fresh staging folder inside `out` (same file system: moves are renames)."""
+    out.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+
+
+def _replaceable(target: Path) -> bool:
+    """Whether `target` is absent or an earlier output of `tiny build` (never anything else)."""
+    if not target.exists() and not target.is_symlink():
+        return True
+    if target.is_symlink():
+        return False
+    if target.is_dir():
+        return (target / MARKER).is_dir() or (target / "autograder.py").is_file()
+    return target.suffix == ".zip" and zipfile.is_zipfile(target)
+
+
+def publish_staged(staging: Path, out: Path) -> None:
+    """Move everything built in `staging` into `out`, replacing earlier builds of the same
+    names. Checks every target first, so a refusal moves nothing."""
+    names = sorted(p.name for p in staging.iterdir())
+    refused = [name for name in names if not _replaceable(out / name)]
+    if refused:
+        raise BuildError(
+            f"{out / refused[0]} exists and is not a template build: choose an empty --out "
+            f"folder or move it away"
+        )
+    for name in names:
+        _remove(out / name)
+        os.replace(staging / name, out / name)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=_make_writable_and_retry)
+        else:
+            shutil.rmtree(path, onerror=_make_writable_and_retry)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+# ---- publishing tiers without leaking solutions ------------------------------------
+
+
+def publishing_warnings(
+    config: CourseConfig, built: list[TierBuild], now: dt.datetime
+) -> list[str]:
+    """One warning per built tier that ships reference solutions of an earlier tier whose
+    deadline plus late window (Tier.closes) is still ahead: publishing its template now
+    hands those solutions to students who may still submit."""
+    warnings = []
+    for result in built:
+        open_tiers: dict[str, list[int]] = {}
+        for meta in result.plan.carried:
+            owner = config.tier_of_module(meta.number)
+            if owner is not None and owner.closes > now:
+                open_tiers.setdefault(owner.slug, []).append(meta.number)
+        for slug, numbers in open_tiers.items():
+            closes = config.tier(slug).closes
+            warnings.append(
+                f"WARNING: tier '{result.tier.slug}' ships the reference solutions of tier "
+                f"'{slug}' (modules {', '.join(f'{n:02d}' for n in numbers)}), which accepts "
+                f"submissions until {closes.isoformat()} (deadline + late_days): publish the "
+                f"'{result.tier.slug}' template only after that (INSTRUCTOR.md, publishing "
+                f"schedule), or set carry_forward: student"
+            )
+    return warnings
 
 
 def load_modules(modules_root: Path) -> tuple[list[ModuleMeta], dict[Path, ModuleMetaError]]:
@@ -369,7 +481,7 @@ def _missing_report(plan: Plan) -> str:
         parts.append(f"module {number:02d} (it needs {needs})")
     if plan.missing_reference:
         numbers = ", ".join(f"{n:02d}" for n in plan.missing_reference)
-        parts.append(f"reference copies of earlier modules {numbers}")
+        parts.append(f"earlier modules {numbers}")
     for number, lacking in plan.milestones_blocked.items():
         needs = ", ".join(f"{n:02d}" for n in lacking)
         parts.append(f"milestone {number} (it needs modules {needs})")

@@ -1,8 +1,13 @@
 """Per-tier autograders for the platforms that replaced GitHub Classroom (retired 2026-08-28).
 
-`tiny build` calls `write_bundles` after each tier repository is written; beside
+`tiny build` calls `write_tier_bundles` after each tier repository is written; beside
 `<out>/<tier>/` it writes
 
+    <out>/<tier>-classroom50-template/   Classroom 50's template repository: the tier
+                                   without `.github/workflows/classroom.yml` (Classroom 50
+                                   adds its own autograde workflow when a student accepts:
+                                   with ours too, every push would be graded twice), its
+                                   protected manifest written without it; one commit
     <out>/<tier>-classroom50/      Classroom 50: copy this folder's contents into the
         autograder.py              classroom50 config repository as
         requirements.txt           <classroom>/autograders/<assignment slug>/
@@ -15,10 +20,13 @@
 listed in its `.tinytorch/protected.json` (module.yaml files, graded tests, grading/, the
 import layer, milestones, datasets, reference modules, course.yaml, pyproject.toml) plus the
 manifest — and never a file the student writes, so it holds no solution of this tier.
-Both autograders run the same code (grading/platform_run.py, then grading/classroom50.py or
-grading/gradescope.py) from `pristine/`, so a student cannot edit the grader or the tests
-that grade them. `requirements.txt` is the student runtime of the course's pyproject.toml.
-The zip is deterministic (sorted entries, fixed timestamps), scripts are executable.
+The Classroom 50 autograder's `pristine/` comes from the Classroom 50 template (else its
+tamper check would report the workflow that template leaves out as deleted), Gradescope's
+from the GitHub template. Both autograders run the same code (grading/platform_run.py,
+then grading/classroom50.py or grading/gradescope.py) from `pristine/`, so a student
+cannot edit the grader or the tests that grade them. `requirements.txt` is the student
+runtime of the course's pyproject.toml. The zip is deterministic (sorted entries, fixed
+timestamps), scripts are executable.
 """
 
 from __future__ import annotations
@@ -31,8 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grading import protected
 from grading.protected import MANIFEST_PATH
-from scripts.classroom_workflow import CAPSTONE_MODULE
+from scripts.classroom_workflow import CAPSTONE_MODULE, WORKFLOW_PATH
+from scripts.git_snapshot import commit_snapshot
 from scripts.template_pyproject import _toml
 
 if TYPE_CHECKING:
@@ -40,6 +50,14 @@ if TYPE_CHECKING:
     from scripts.build_templates import TierBuild
 
 CLASSROOM50_SUFFIX = "-classroom50"
+CLASSROOM50_TEMPLATE_SUFFIX = "-classroom50-template"
+CLASSROOM50_NOTE = """\
+> **Classroom 50 template.** This repository is graded by Classroom 50: submit with
+> `gh student submit` (or push a `submit/...` tag as your course says), and your grade
+> arrives as a Release of your repository. It has no `classroom.yml` workflow of its own;
+> `tiny test` and `tiny grade` work here exactly as described below.
+
+"""
 GRADESCOPE_SUFFIX = "-gradescope.zip"
 PRISTINE = "pristine"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -178,6 +196,27 @@ class Bundles:
     classroom50: Path
     gradescope: Path
     files: int
+    classroom50_template: Path
+
+
+def write_classroom50_template(tier_root: Path, out: Path, slug: str, message: str) -> Path:
+    """`<out>/<slug>-classroom50-template/`: the built tier without its Classroom workflow,
+    its manifest rewritten without it, committed as one snapshot. Returns the folder."""
+    target = out / f"{slug}{CLASSROOM50_TEMPLATE_SUFFIX}"
+    if target.exists():
+        raise BundleError(f"{target} exists: `tiny build` writes it into a fresh folder")
+    shutil.copytree(tier_root, target, ignore=shutil.ignore_patterns(".git"))
+    workflow = target / WORKFLOW_PATH
+    workflow.unlink()
+    for folder in (workflow.parent, workflow.parent.parent):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    paths = [p for p in pristine_paths(tier_root) if p not in (WORKFLOW_PATH, MANIFEST_PATH)]
+    protected.write_manifest(target, paths)
+    readme = target / "README.md"
+    readme.write_text(CLASSROOM50_NOTE + readme.read_text(encoding="utf-8"), encoding="utf-8")
+    commit_snapshot(target, f"{message} [Classroom 50]")
+    return target
 
 
 def pristine_paths(tier_root: Path) -> list[str]:
@@ -219,19 +258,22 @@ def write_bundles(
     capstone: bool,
     course_pyproject: Path,
     config_name: str,
+    classroom50_root: Path | None = None,
 ) -> Bundles:
-    """Write `<out>/<slug>-classroom50/` and `<out>/<slug>-gradescope.zip` from the built
-    tier at `tier_root` (its manifest must be written). Returns their paths."""
+    """Write `<out>/<slug>-classroom50/` (its pristine tree from `classroom50_root`, the
+    Classroom 50 template, default `tier_root`) and `<out>/<slug>-gradescope.zip` from the
+    built tier at `tier_root` (manifests written). Returns their paths."""
+    classroom50_root = classroom50_root or tier_root
     paths = pristine_paths(tier_root)
     requirements = "".join(f"{dep}\n" for dep in _toml(course_pyproject)["project"]["dependencies"])
     names = {"title": title, "slug": slug, "points": points, "config": config_name}
 
     folder = out / f"{slug}{CLASSROOM50_SUFFIX}"
     _replace(folder, folder=True)
-    for relative in paths:
+    for relative in pristine_paths(classroom50_root):
         target = folder / PRISTINE / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(tier_root / relative, target)
+        shutil.copyfile(classroom50_root / relative, target)
     _write(folder / "autograder.py", CLASSROOM50_ENTRY.format(**names), executable=True)
     _write(folder / "requirements.txt", requirements)
     _write(folder / "README.md", CLASSROOM50_README.format(**names))
@@ -267,21 +309,25 @@ def write_bundles(
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o100755 if executable else 0o100644) << 16
             handle.writestr(info, data)
-    return Bundles(folder, archive, len(paths))
+    return Bundles(folder, archive, len(paths), classroom50_root)
 
 
 def write_tier_bundles(
     result: TierBuild, out: Path, config: CourseConfig, course_root: Path
 ) -> Bundles:
-    """Both bundles of one built tier (the call `tiny build` makes after each tier)."""
+    """The Classroom 50 template and both autograders of one built tier (the call `tiny
+    build` makes after each tier)."""
+    title = f"{config.name}: {result.tier.title}"
+    template = write_classroom50_template(result.root, out, result.tier.slug, title)
     return write_bundles(
         result.root,
         out,
         slug=result.tier.slug,
-        title=f"{config.name}: {result.tier.title}",
+        title=title,
         points=sum(row.total for row in result.rows),
         student_files=list(result.plan.student_files),
         capstone=any(row.meta.number == CAPSTONE_MODULE for row in result.rows),
         course_pyproject=course_root / "pyproject.toml",
         config_name=config.path.name,
+        classroom50_root=template,
     )
