@@ -255,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkout", type=Path, default=None, help="default: current folder")
     parser.add_argument("--bundle", type=Path, default=None, help="the bundle's pristine/ tree")
     parser.add_argument("--no-milestones", action="store_true", help="skip the milestones")
+    parser.add_argument("--run-as", metavar="USER", help="run student code as this user")
     return parser
 
 
@@ -281,6 +282,7 @@ def main(argv: list[str] | None = None, *, pristine: Path | None = None, environ
             checkout / RESULTS_DIR,
             milestones=False if args.no_milestones else None,
             environ=environ,
+            run_as=args.run_as,
         )
     except Exception as error:  # the grader itself failed: the runner reports an error
         traceback.print_exc()

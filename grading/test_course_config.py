@@ -232,6 +232,7 @@ def test_points_and_timeouts_apply_overrides_over_module_yaml():
 def test_a_tier_closes_its_late_window_days_after_its_deadline():
     raw = yaml.safe_load(Path(REPO_ROOT / "template" / "course.yaml").read_text())
     raw["tiers"][0]["late_days"] = 3
+    raw["tiers"][1].pop("late_days", None)
     config = parse_course_config(raw, "course.yaml")
     first = config.tiers[0]
     assert first.closes - first.deadline == dt.timedelta(days=3)

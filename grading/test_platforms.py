@@ -337,7 +337,7 @@ def test_a_capstone_submission_written_by_a_milestone_is_validated(tmp_path, mon
     (pristine / "milestones" / "m6_submission.py").write_text('TITLE = "Milestone 6"\n')
     document = example_submission("alice")
 
-    def fake_run(number, modules_root, cwd, timeout, memory_bytes):
+    def fake_run(number, modules_root, cwd, timeout, memory_bytes, run_as):
         target = cwd / "out" / "capstone" / "submission.json"
         target.parent.mkdir(parents=True)
         text = dump_submission(document)

@@ -9,10 +9,12 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from grading import gradescope
 from grading.commands.carry_forward import carry_forward
 from grading.course_config import TEMPLATE_CONFIG, CourseConfigError, load_course_config
 from grading.protected import MANIFEST_PATH
@@ -196,3 +198,14 @@ def test_the_classroom50_template_has_no_workflow_and_a_manifest_without_it(tmp_
     github_files = set(json.loads((github / MANIFEST_PATH).read_text())["files"])
     assert github_files - set(manifest) == {WORKFLOW_PATH}
     assert "Classroom 50 template" in (classroom50 / "README.md").read_text()
+
+
+def test_gradescope_takes_the_brought_modules_from_the_submission_too(student_tier, tmp_path):
+    _, built = student_tier
+    with zipfile.ZipFile(built.root.parent / "two-gradescope.zip") as archive:
+        archive.extractall(tmp_path / "source")
+    pristine = tmp_path / "source" / "pristine"
+    assert gradescope.student_files(pristine) == [
+        "modules/01_tensor/tensor.py",
+        "modules/02_double/double.py",
+    ], "an uploaded tensor.py replaces the stub; under reference it would be the course's"

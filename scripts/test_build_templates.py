@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -478,3 +479,11 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path):
         [actionlint_binary(), "-no-color", "-oneline", str(broken)], capture_output=True
     )
     assert completed.returncode != 0, "actionlint must reject an unknown step id"
+
+
+def test_the_cifar10_tier_fetches_it_in_gradescope_setup_never_at_grading(course_build):
+    for result in course_build:
+        with zipfile.ZipFile(result.root.parent / f"{result.tier.slug}-gradescope.zip") as zipped:
+            setup = zipped.read("setup.sh").decode()
+        fetches = "from datasets.cifar10 import fetch_archive" in setup
+        assert fetches == ("cifar10" in result.plan.datasets), result.tier.slug

@@ -1,13 +1,16 @@
 """`tiny gradebook EXPORTS... --roster classroom_roster.csv`: one gradebook from grade exports.
 
 Reads each export — a GitHub Classroom grade CSV per tier assignment, or what
-grading/grade_imports.py reads: a Classroom 50 scores.json, a Gradescope grade CSV, a
-folder (or zip) of results.json artifacts — the Classroom roster and the course
-configuration (tiers, deadlines, points), and writes into --out:
+grading/grade_imports.py reads: a Classroom 50 scores.json or `gh teacher download`'s
+scores.csv, a Gradescope grade CSV, a folder (or zip) of results.json artifacts — the
+Classroom roster and the course configuration (tiers, deadlines, points), and writes into
+--out:
 
   gradebook.csv   one row per student: points per tier, submission time, late flag, total
   canvas.csv      the same points as a Canvas gradebook import
-  report.txt      unmatched students, duplicate rows kept/dropped, warnings (also printed)
+  report.txt      unmatched students, duplicate rows kept/dropped, a platform's late flag
+                  where it differs from the course deadline, how Canvas will match each
+                  column of canvas.csv, warnings (also printed)
 
 Formats: grading/gradebook_inputs.py (read) and grading/gradebook_render.py (written); the
 rules for matching students and assignments: grading/gradebook.py.
@@ -64,7 +67,8 @@ def add_arguments(parser) -> None:
         type=Path,
         metavar="EXPORT",
         help="grade exports: GitHub Classroom grade CSVs (one per tier assignment), Classroom 50 "
-        "scores.json, Gradescope grade CSVs, folders or zips of results.json artifacts",
+        "scores.json or scores.csv, Gradescope grade CSVs, folders or zips of results.json "
+        "artifacts",
     )
     parser.add_argument("--roster", type=Path, help="GitHub Classroom roster CSV")
     parser.add_argument(
@@ -148,7 +152,8 @@ def read_export(path: Path, config: CourseConfig) -> list[Submission]:
         raise GradebookInputError(
             f"{path}: not a grade export tiny gradebook reads: a GitHub Classroom grade CSV "
             f"(assignment_name, ..., points_awarded, points_available), a Classroom 50 "
-            f"scores.json, a Gradescope grade CSV, or a folder or zip of results.json files"
+            f"scores.json or scores.csv, a Gradescope grade CSV, or a folder or zip of "
+            f"results.json files"
         )
     try:
         records = read_grade_source(path, course=config)
