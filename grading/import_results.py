@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from grading.course_config import CourseConfig
-from grading.grade_records import GradeImportError, GradeRecord
+from grading.grade_records import GradeImportError, GradeRecord, whole_points
 from grading.schemas import SchemaError, validate
 
 RESULTS_SCHEMA = "tinytorch/results/v1"
@@ -56,7 +56,11 @@ def records_from_results(
             validate("results", results, source)
         except SchemaError as error:
             raise GradeImportError(str(error)) from None
-        for module in results["modules"]:
+        for index, module in enumerate(results["modules"]):
+            earned, possible = module["points"]["earned"], module["points"]["possible"]
+            where = f"{source}: modules[{index}].points"
+            if whole_points(earned, where) > whole_points(possible, where):
+                raise GradeImportError(f"{where}: earned {earned} is above possible {possible}")
             if assignment is not None:
                 slug = assignment
             elif course is not None and course.tier_of_module(module["number"]) is not None:

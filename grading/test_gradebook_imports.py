@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,17 @@ def test_a_tier_title_canvas_would_read_as_an_id_is_refused_without_an_id():
         render_canvas(named, {})
     text, _ = render_canvas(named, {"foundation": "12"})
     assert next(csv.reader(io.StringIO(text)))[5] == "Foundation (2027) (12)"
+
+
+def test_a_results_artifact_above_its_maximum_is_refused_with_its_place(tmp_path):
+    from grading.test_gradebook import results_object
+
+    results = results_object(True)
+    results["modules"][0]["points"] = {"earned": 70, "possible": 60}
+    folder = tmp_path / "artifacts" / "cy-codes"
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(results))
+    with pytest.raises(GradeImportError) as caught:
+        read_grade_source(tmp_path / "artifacts")
+    message = str(caught.value)
+    assert "cy-codes/results.json: modules[0].points: earned 70 is above possible 60" in message
