@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grading import gradescope
+from grading import cli, gradescope
 from grading.commands.carry_forward import carry_forward
 from grading.course_config import TEMPLATE_CONFIG, CourseConfigError, load_course_config
 from grading.protected import MANIFEST_PATH
@@ -209,3 +209,19 @@ def test_gradescope_takes_the_brought_modules_from_the_submission_too(student_ti
         "modules/01_tensor/tensor.py",
         "modules/02_double/double.py",
     ], "an uploaded tensor.py replaces the stub; under reference it would be the course's"
+
+
+def test_tiny_carry_forward_on_the_command_line(student_tier, tmp_path, capsys):
+    course, built = student_tier
+    root = tmp_path / "two"
+    subprocess.run(["git", "clone", "-q", str(built.root), str(root)], check=True)
+    earlier = tmp_path / "my-foundation"
+    (earlier / "modules" / "01_tensor").mkdir(parents=True)
+    (earlier / "modules" / "01_tensor" / "tensor.py").write_text("# mine\n")
+    assert cli.main(["carry-forward", str(earlier), "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert f"copied modules/01_tensor/tensor.py from {earlier.resolve()}" in out
+    assert "git add modules" in out
+    assert (root / "modules" / "01_tensor" / "tensor.py").read_text() == "# mine\n"
+    assert cli.main(["carry-forward", str(tmp_path / "nowhere"), "--root", str(root)]) == 2
+    assert "has no modules/ folder" in capsys.readouterr().err
