@@ -10,10 +10,16 @@ stub, their tests and READMEs (never ANSWERS.md), the import layer, grading/, th
 modules as read-only reference copies (carry_forward: reference), the tier's milestones and
 datasets, pyproject.toml, a README with the points table, `.tinytorch/course.yaml` (this
 tier's part of the configuration), `.tinytorch/protected.json` and the Classroom workflow.
+Under `carry_forward: student` the earlier modules ship as stubs instead of reference
+copies: students bring their own with `tiny carry-forward`.
 
-Beside each `DIR/<tier>/` it writes that tier's autograders for the platforms that replaced
-GitHub Classroom: `DIR/<tier>-classroom50/` (Classroom 50) and `DIR/<tier>-gradescope.zip`
-(Gradescope); see scripts/platform_bundles.py.
+Beside each `DIR/<tier>/` it writes that tier's variants for the platforms that replaced
+GitHub Classroom: `DIR/<tier>-classroom50-template/` (the template without our workflow)
+and `DIR/<tier>-classroom50/` (Classroom 50's autograder), `DIR/<tier>-gradescope.zip`
+(Gradescope); see scripts/platform_bundles.py. Everything is built in a staging folder and
+moved into DIR only when every tier succeeded; a tier that ships reference solutions of a
+tier still accepting submissions (deadline + late_days) is warned about
+(scripts/build_publish.py).
 
 Modules that course.yaml lists but modules/ does not hold yet are reported and left out
 (`--strict` makes that an error). Before a tier is written out as done, its files and every
@@ -23,13 +29,10 @@ object of its git history are scanned for the text of its solutions; a hit fails
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import stat
 import sys
-import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -45,6 +48,15 @@ from grading.course_config import (
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
 from grading.repo import REPO_ROOT
 from scripts import platform_bundles, solution_leaks, stubs
+from scripts.build_publish import (
+    MARKER,
+    PublishError,
+    make_writable_and_retry,
+    publish_staged,
+    publishing_warnings,
+    remove_build,
+    start_staging,
+)
 from scripts.classroom_workflow import WORKFLOW_PATH, build_workflow, render_workflow
 from scripts.git_snapshot import commit_snapshot
 from scripts.module_yaml import ModuleYamlError, write_module_yaml
@@ -54,7 +66,6 @@ from scripts.template_pyproject import render_pyproject
 from scripts.template_readme import render_readme
 
 HELP = "write one template repository per tier (staff): stubs, tests, points table, CI workflow"
-MARKER = Path(".tinytorch")  # a folder holding this is a build we may replace
 READ_ONLY_NOTE = """\
 # READ-ONLY REFERENCE (Module {number:02d} {title}). This tier ships the course's own
 # implementation of this earlier module so your work stands on a correct base. It is not
@@ -154,15 +165,10 @@ def _prepare(root: Path) -> None:
                 f"{root} exists and is not a template build: choose an empty --out folder"
             )
         if sys.version_info >= (3, 12):
-            shutil.rmtree(root, onexc=_make_writable_and_retry)
+            shutil.rmtree(root, onexc=make_writable_and_retry)
         else:
-            shutil.rmtree(root, onerror=_make_writable_and_retry)
+            shutil.rmtree(root, onerror=make_writable_and_retry)
     root.mkdir(parents=True)
-
-
-def _make_writable_and_retry(function, path, _info) -> None:
-    Path(path).chmod(stat.S_IWUSR | stat.S_IRUSR)
-    function(path)
 
 
 def protected_paths(root: Path, plan: Plan) -> list[str]:
@@ -328,8 +334,10 @@ def build(
                                      course_root, log)) is not None
         ]  # fmt: skip
         publish_staged(staging, out)
+    except PublishError as error:
+        raise BuildError(str(error)) from None
     finally:
-        _remove(staging)
+        remove_build(staging)
     built = [replace(result, root=out / result.root.name) for result in built]
     if not with_solutions:
         for warning in publishing_warnings(config, built, now or dt.datetime.now(dt.timezone.utc)):
@@ -382,82 +390,6 @@ def _build_one(
     if problems:
         log(f"{tier.slug}: WARNING, left out because not in the course yet: {problems}")
     return result
-
-
-# ---- staging: all tiers or nothing --------------------------------------------------
-
-
-STAGING_PREFIX = ".tiny-build-"
-
-
-def start_staging(out: Path) -> Path:
-    """A fresh staging folder inside `out` (same file system: moves are renames)."""
-    out.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
-
-
-def _replaceable(target: Path) -> bool:
-    """Whether `target` is absent or an earlier output of `tiny build` (never anything else)."""
-    if not target.exists() and not target.is_symlink():
-        return True
-    if target.is_symlink():
-        return False
-    if target.is_dir():
-        return (target / MARKER).is_dir() or (target / "autograder.py").is_file()
-    return target.suffix == ".zip" and zipfile.is_zipfile(target)
-
-
-def publish_staged(staging: Path, out: Path) -> None:
-    """Move everything built in `staging` into `out`, replacing earlier builds of the same
-    names. Checks every target first, so a refusal moves nothing."""
-    names = sorted(p.name for p in staging.iterdir())
-    refused = [name for name in names if not _replaceable(out / name)]
-    if refused:
-        raise BuildError(
-            f"{out / refused[0]} exists and is not a template build: choose an empty --out "
-            f"folder or move it away"
-        )
-    for name in names:
-        _remove(out / name)
-        os.replace(staging / name, out / name)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        if sys.version_info >= (3, 12):
-            shutil.rmtree(path, onexc=_make_writable_and_retry)
-        else:
-            shutil.rmtree(path, onerror=_make_writable_and_retry)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-
-
-# ---- publishing tiers without leaking solutions ------------------------------------
-
-
-def publishing_warnings(
-    config: CourseConfig, built: list[TierBuild], now: dt.datetime
-) -> list[str]:
-    """One warning per built tier that ships reference solutions of an earlier tier whose
-    deadline plus late window (Tier.closes) is still ahead: publishing its template now
-    hands those solutions to students who may still submit."""
-    warnings = []
-    for result in built:
-        open_tiers: dict[str, list[int]] = {}
-        for meta in result.plan.carried:
-            owner = config.tier_of_module(meta.number)
-            if owner is not None and owner.closes > now:
-                open_tiers.setdefault(owner.slug, []).append(meta.number)
-        for slug, numbers in open_tiers.items():
-            closes = config.tier(slug).closes
-            warnings.append(
-                f"WARNING: tier '{result.tier.slug}' ships the reference solutions of tier "
-                f"'{slug}' (modules {', '.join(f'{n:02d}' for n in numbers)}), which accepts "
-                f"submissions until {closes.isoformat()} (deadline + late_days): publish the "
-                f"'{result.tier.slug}' template only after that (INSTRUCTOR.md, publishing "
-                f"schedule), or set carry_forward: student"
-            )
-    return warnings
 
 
 def load_modules(modules_root: Path) -> tuple[list[ModuleMeta], dict[Path, ModuleMetaError]]:

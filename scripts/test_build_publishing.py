@@ -20,7 +20,8 @@ from grading.course_config import TEMPLATE_CONFIG, CourseConfigError, load_cours
 from grading.protected import MANIFEST_PATH
 from grading.protected import check_manifest as protected_findings
 from scripts import stubs
-from scripts.build_templates import STAGING_PREFIX, BuildError, build
+from scripts.build_publish import STAGING_PREFIX
+from scripts.build_templates import BuildError, build
 from scripts.classroom_workflow import WORKFLOW_PATH
 from scripts.test_build_templates import (
     DOUBLE_SOURCE,
