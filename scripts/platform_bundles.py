@@ -197,14 +197,20 @@ its exercises.
 1. Copy the *contents* of this folder into your classroom50 config repository as
    `<classroom>/autograders/<assignment slug>/` (so `autograder.py` sits directly in it)
    and push; Classroom 50 publishes it as the assignment's autograder bundle.
-2. Create the assignment from the `{slug}` template repository.
+2. Create the assignment from the `{slug}-classroom50-template` repository (built beside
+   this folder): the tier without our `classroom.yml`, so that only Classroom 50's own
+   workflow grades each push.
 3. Every submission is graded against `pristine/` (the tests as built, whatever the student
    changed) and gets a Release with the points per module, every failed test with its
    exercise id, the milestones, and `result.json` (score out of {points}).
 
+On the GitHub runner, student code runs as the throwaway user `{user}` (made with the
+runner's password-less sudo), never as the runner's own user.
+
 Optional: list `.tinytorch/results/classroom50/results.json` in the assignment's release
 assets to attach our full results object (`tinytorch/results/v1`) to every Release;
-`tiny gradebook` reads Classroom 50's `scores.json` and folders of those files.
+`tiny gradebook` reads Classroom 50's `scores.json`, `gh teacher download`'s `scores.csv`
+and folders of those files.
 `TINYTORCH_MILESTONES=0` in the runner's environment skips the milestones.
 """
 
