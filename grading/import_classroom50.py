@@ -185,46 +185,44 @@ def parse_classroom50_csv(text: str, source: str, assignment: str) -> list[Grade
     reader.fieldnames = columns
     records: dict[str, GradeRecord] = {}
     try:
-        rows = list(reader)
+        for row in reader:
+            line = reader.line_num  # the row's last line, as the other readers count
+            if None in row or any(value is None for value in row.values()):
+                raise GradeImportError(
+                    f"{source}: line {line}: has a different number of fields than the header"
+                )
+
+            def at(column: str, line=line) -> str:
+                return f"{source}: line {line}, column {column!r}"
+
+            cell = {k: FORMULA_GUARD.sub("", (v or "").strip()) for k, v in row.items()}
+            student = cell["username"]
+            if not student:
+                raise GradeImportError(f"{at('username')}: empty: whose line is it?")
+            late = _flag(cell["late"], at("late"))
+            if cell["score"] or cell["max_score"]:
+                points = whole_points(cell["score"], at("score"))
+                possible = whole_points(cell["max_score"], at("max_score"))
+                if points > possible:
+                    raise GradeImportError(f"{at('score')}: {points} is above max_score {possible}")
+                submitted = parse_rfc3339(cell["datetime"], at("datetime"))
+            else:
+                points, possible, submitted = None, 0, None
+            if student.casefold() in records:
+                continue  # an older submission of the same student: the first line is the grade
+            name = " ".join(p for p in (cell.get("first_name", ""), cell.get("last_name", "")) if p)
+            records[student.casefold()] = GradeRecord(
+                student=student,
+                assignment=assignment,
+                points=points,
+                max_points=possible,
+                submitted_at=submitted,
+                platform="classroom50",
+                source=f"{source}:line {line}",
+                email=cell.get("email", ""),
+                name=name,
+                late=late,
+            )
     except csv.Error as error:
         raise GradeImportError(f"{source}: line {reader.line_num}: {error}") from None
-    line = 1
-    for row in rows:
-        line += 1
-        if None in row or any(value is None for value in row.values()):
-            raise GradeImportError(
-                f"{source}: line {line}: has a different number of fields than the header"
-            )
-
-        def at(column: str, line=line) -> str:
-            return f"{source}: line {line}, column {column!r}"
-
-        cell = {k: FORMULA_GUARD.sub("", (v or "").strip()) for k, v in row.items()}
-        student = cell["username"]
-        if not student:
-            raise GradeImportError(f"{at('username')}: empty: whose line is it?")
-        late = _flag(cell["late"], at("late"))
-        if cell["score"] or cell["max_score"]:
-            points = whole_points(cell["score"], at("score"))
-            possible = whole_points(cell["max_score"], at("max_score"))
-            if points > possible:
-                raise GradeImportError(f"{at('score')}: {points} is above max_score {possible}")
-            submitted = parse_rfc3339(cell["datetime"], at("datetime"))
-        else:
-            points, possible, submitted = None, 0, None
-        if student.casefold() in records:
-            continue  # an older submission of the same student: the first line is the grade
-        name = " ".join(p for p in (cell.get("first_name", ""), cell.get("last_name", "")) if p)
-        records[student.casefold()] = GradeRecord(
-            student=student,
-            assignment=assignment,
-            points=points,
-            max_points=possible,
-            submitted_at=submitted,
-            platform="classroom50",
-            source=f"{source}:line {line}",
-            email=cell.get("email", ""),
-            name=name,
-            late=late,
-        )
     return list(records.values())
