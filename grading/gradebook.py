@@ -30,53 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from grading.course_config import Tier
+from grading.gradebook_inputs import UTC, GradebookInputError, RosterEntry, Submission
+from grading.gradebook_inputs import parse_roster as parse_roster  # grade_batch reads it here
 
-UTC = dt.timezone.utc
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-class GradebookInputError(ValueError):
-    """A grade export, roster or mapping that cannot be read; the message starts with
-    `file:line:` (line 1 is the header)."""
-
-
-# ---- values ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    identifier: str
-    github_username: str = ""
-    github_id: str = ""
-    name: str = ""
-    line: int = 0
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One student's grade for one assignment, whatever platform it came from.
-
-    where: 'file:line' for messages; assignment: the platform's name for the assignment;
-    tier: the tier slug when the source knows it (else mapped from `assignment`);
-    submitted_at: timezone-aware, None when nothing was submitted (or the source does not
-    say); points: None when the platform recorded no score; email: a second identifier to
-    match the roster with; late: the platform's own flag (Classroom 50's `late`,
-    Gradescope's Lateness), reported beside the course's judgement and used for it only
-    when submitted_at is None; platform: who says so ("classroom50", "gradescope", ...)."""
-
-    where: str
-    assignment: str
-    github_username: str = ""
-    roster_identifier: str = ""
-    repository: str = ""
-    submitted_at: dt.datetime | None = None
-    points: float | None = None
-    possible: float | None = None
-    tier: str | None = None
-    email: str = ""
-    name: str = ""
-    late: bool | None = None
-    platform: str = ""
 
 
 @dataclass(frozen=True)

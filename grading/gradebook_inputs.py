@@ -44,8 +44,54 @@ import datetime as dt
 import io
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from grading.gradebook import UTC, GradebookInputError, RosterEntry, Submission
+UTC = dt.timezone.utc
+
+
+class GradebookInputError(ValueError):
+    """A grade export, roster or mapping that cannot be read; the message starts with
+    `file:line:` (line 1 is the header)."""
+
+
+# ---- values ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    identifier: str
+    github_username: str = ""
+    github_id: str = ""
+    name: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's grade for one assignment, whatever platform it came from.
+
+    where: 'file:line' for messages; assignment: the platform's name for the assignment;
+    tier: the tier slug when the source knows it (else mapped from `assignment`);
+    submitted_at: timezone-aware, None when nothing was submitted (or the source does not
+    say); points: None when the platform recorded no score; email: a second identifier to
+    match the roster with; late: the platform's own flag (Classroom 50's `late`,
+    Gradescope's Lateness), reported beside the course's judgement and used for it only
+    when submitted_at is None; platform: who says so ("classroom50", "gradescope", ...)."""
+
+    where: str
+    assignment: str
+    github_username: str = ""
+    roster_identifier: str = ""
+    repository: str = ""
+    submitted_at: dt.datetime | None = None
+    points: float | None = None
+    possible: float | None = None
+    tier: str | None = None
+    email: str = ""
+    name: str = ""
+    late: bool | None = None
+    platform: str = ""
+
 
 CLASSROOM_COLUMNS = (
     "assignment_name",

@@ -55,7 +55,9 @@ def _replaceable(target: Path) -> bool:
     if target.is_symlink():
         return False
     if target.is_dir():
-        return (target / MARKER).is_dir() or (target / "autograder.py").is_file()
+        tier_or_autograder = (target / MARKER).is_dir() or (target / "autograder.py").is_file()
+        staff = (target / ".github" / "workflows" / "regrade.yml").is_file()  # the staff folder
+        return tier_or_autograder or staff
     return target.suffix == ".zip" and zipfile.is_zipfile(target)
 
 
