@@ -18,11 +18,11 @@ COMMANDS = (
     ("milestone", "grading.commands.milestone"),
     ("lint", "grading.commands.lint"),
     ("grade", "grading.commands.grade"),
-    ("carry-forward", "grading.commands.carry_forward"),
     ("build", "scripts.build_templates"),
     ("grade-batch", "grading.commands.grade_batch"),
     ("gradebook", "grading.commands.gradebook"),
     ("leaderboard", "grading.commands.leaderboard"),
+    ("carry-forward", "grading.commands.carry_forward"),
 )
 
 DESCRIPTION = """\

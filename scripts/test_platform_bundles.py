@@ -27,13 +27,7 @@ from grading.repo import REPO_ROOT
 from grading.schemas import can_validate, validate
 from scripts import build_templates, solution_leaks
 from scripts.build_templates import build
-from scripts.classroom_workflow import (
-    RESULTS_DIR,
-    UNLESS_CANCELLED,
-    UPLOAD,
-    WORKFLOW_PATH,
-    build_workflow,
-)
+from scripts.classroom_workflow import RESULTS_DIR, UNLESS_CANCELLED, UPLOAD, build_workflow
 from scripts.platform_bundles import PRISTINE, pristine_paths
 
 CONFIG = {
@@ -150,7 +144,7 @@ def test_the_build_writes_both_autograders_beside_each_tier(built):
     folder = out / "foundation-classroom50"
     assert (folder / "autograder.py").stat().st_mode & 0o111
     expected = pristine_paths(out / "foundation-classroom50-template")  # no classroom.yml
-    assert set(pristine_paths(tier.root)) - set(expected) == {WORKFLOW_PATH}
+    assert set(pristine_paths(tier.root)) - set(expected) == {build_templates.WORKFLOW_PATH}
     shipped = sorted(
         p.relative_to(folder / PRISTINE).as_posix()
         for p in (folder / PRISTINE).rglob("*")
