@@ -9,23 +9,26 @@ checkout as the working directory, then reads `./result.json` and, if present,
 `autograder.py` calls `main()` here.
 
 Contract (result schema grading/schemas/classroom50_result.v1.schema.json). Confirmed in
-foundation50/classroom50 `cli/gh-teacher/skeleton/dotgithub/scripts/runner.py`
-(`run_entrypoint`, `finalize_result`, `validate_result`) and `collect_scores.py`:
+foundation50/classroom50 `schemas/result-v1.schema.json` (the published schema) and
+`cli/gh-teacher/skeleton/dotgithub/scripts/runner.py` (`run_entrypoint`, `finalize_result`,
+`validate_result`):
 - the runner sets CLASSROOM, ASSIGNMENT, SUBMISSION_TAG (`submit/...`) and hands the
-  autograder USERNAME, COMMIT_URL, RELEASE_URL and REVIEW_URL (empty when there is no
-  baseline: then `review` is COMMIT_URL) plus CLASSROOM50_BUNDLE_DIR;
-- `result.json` must carry `classroom` and `assignment` equal to the runner's, a
-  `submission` starting with `submit/`, non-empty `commit`/`release`/`review`/`datetime`,
+  autograder USERNAME and OWNER (the repository owner), ASSIGNMENT_TYPE, COMMIT_URL,
+  RELEASE_URL and REVIEW_URL (empty when there is no baseline: then `review` is
+  COMMIT_URL) plus CLASSROOM50_BUNDLE_DIR;
+- `result.json` must carry `classroom` and `assignment` equal to the runner's,
+  `assignment_type` ("individual" or "group"), `owner`, a `submission` starting with
+  `submit/`, non-empty `commit`/`release`/`review`, `datetime` as YYYY-MM-DDTHH:MM:SSZ,
   integer `score` <= `max-score`, and `tests` of {`test-name`, `passed`, `score`,
-  `max-score`}; the runner then stamps `owner`, `assignment_type`, `datetime`,
-  `graded_at` and `submitted_by` itself;
+  `max-score`}; no other top-level field (there is no `usernames`: the published schema
+  refuses it). Before validating, the runner overwrites `owner`, `assignment_type`,
+  `datetime` (the graded commit's time), `graded_at` and `submitted_by` with its own;
 - a non-zero exit of the autograder, a missing or invalid result.json makes the runner
   publish its own 0/0 "error" result: so we exit 0 whenever grading ran (pass or fail is in
   result.json) and non-zero only when we could not grade (missing identity, grader error),
   and write each file atomically, so a crash never leaves a half-written one.
 
-We also write `usernames: [USERNAME]` (the earlier published contract; the current runner
-ignores it) and keep our own outputs (`results.json`, `summary.md`) in
+We keep our own outputs (`results.json`, `summary.md`) in
 `.tinytorch/results/classroom50/` of the checkout: an instructor can list
 `.tinytorch/results/classroom50/results.json` in the assignment's release assets to attach
 the full results object (`tinytorch/results/v1`) to every submission's Release.
@@ -53,6 +56,7 @@ RESULT_FILE = "result.json"
 BODY_FILE = "release-body.md"
 RESULTS_DIR = Path(".tinytorch") / "results" / "classroom50"
 TEST_NAME_BYTES = 100
+ASSIGNMENT_TYPES = ("individual", "group")  # the published schema's enum
 REQUIRED_ENV = (
     "CLASSROOM",
     "ASSIGNMENT",
@@ -78,7 +82,8 @@ class Identity:
 
     classroom: str
     assignment: str
-    username: str
+    username: str  # the repository owner: $OWNER, else $USERNAME
+    assignment_type: str
     submission: str
     commit: str
     release: str
@@ -95,6 +100,10 @@ def identity_from_env(environ) -> Identity:
             f"{', '.join(missing)}: the Classroom 50 runner sets them for autograder.py "
             f"(running by hand? set them, e.g. SUBMISSION_TAG=submit/test)"
         )
+    # Newer runners also know a "team" mode, which the published schema does not list yet:
+    # any group work is written as "group" (the runner stamps its own value over ours).
+    kind = (environ.get("ASSIGNMENT_TYPE") or "").strip() or "individual"
+    kind = kind if kind in ASSIGNMENT_TYPES else "group"
     if not values["SUBMISSION_TAG"].startswith("submit/"):
         raise IdentityError(
             f"SUBMISSION_TAG must start with 'submit/' (the runner's submission tags do), "
@@ -103,7 +112,8 @@ def identity_from_env(environ) -> Identity:
     return Identity(
         classroom=values["CLASSROOM"],
         assignment=values["ASSIGNMENT"],
-        username=values["USERNAME"],
+        username=(environ.get("OWNER") or "").strip() or values["USERNAME"],
+        assignment_type=kind,
         submission=values["SUBMISSION_TAG"],
         commit=values["COMMIT_URL"],
         release=values["RELEASE_URL"],
@@ -197,12 +207,14 @@ def classroom50_result(results: dict, identity: Identity, now: dt.datetime) -> d
         "schema": SCHEMA_ID,
         "classroom": identity.classroom,
         "assignment": identity.assignment,
-        "usernames": [identity.username],
+        "assignment_type": identity.assignment_type,
+        "owner": identity.username,
         "submission": identity.submission,
         "commit": identity.commit,
         "release": identity.release,
         "review": identity.review,
         "datetime": utc_stamp(now),
+        "graded_at": utc_stamp(now),
         "score": int(results["points"]["earned"]),
         "max-score": int(results["points"]["possible"]),
         "tests": tests,
@@ -243,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkout", type=Path, default=None, help="default: current folder")
     parser.add_argument("--bundle", type=Path, default=None, help="the bundle's pristine/ tree")
     parser.add_argument("--no-milestones", action="store_true", help="skip the milestones")
+    parser.add_argument("--run-as", metavar="USER", help="run student code as this user")
     return parser
 
 
@@ -269,6 +282,7 @@ def main(argv: list[str] | None = None, *, pristine: Path | None = None, environ
             checkout / RESULTS_DIR,
             milestones=False if args.no_milestones else None,
             environ=environ,
+            run_as=args.run_as,
         )
     except Exception as error:  # the grader itself failed: the runner reports an error
         traceback.print_exc()

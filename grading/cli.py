@@ -24,6 +24,12 @@ COMMANDS = (
     ("lint", "grading.commands.lint", "tiny lint", "check no module uses later modules' words"),
     ("grade", "grading.commands.grade", "tiny grade", "grade every module here, like CI does"),
     ("summary", "grading.commands.summary", "tiny summary DIR", "one summary of a CI run"),
+    (
+        "carry-forward",
+        "grading.commands.carry_forward",
+        "tiny carry-forward D",
+        "bring your earlier modules from repository D",
+    ),
     ("build", "scripts.build_templates", "tiny build", "write one template repository per tier"),
     ("grade-batch", "grading.commands.grade_batch", "tiny grade-batch", "grade student repos"),
     ("merge-shards", "grading.commands.merge_shards", "tiny merge-shards", "join batch shards"),

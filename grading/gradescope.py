@@ -27,6 +27,13 @@ which files were found and which are missing.
 
 Whatever happens, results.json is written (atomically): a broken submission is a readable
 0-point result, an infrastructure failure an explanatory 0-point result and exit code 2.
+
+Time: Gradescope stops a run after the assignment's autograder timeout, 600 s unless the
+instructor raises it ("Your submission timed out. It took longer than 600 seconds to run"):
+`--run-limit` (default RUN_LIMIT) is shared by platform_run.RunBudget so that even the worst
+case ends GRADESCOPE_MARGIN seconds before it and results.json is written. Student code
+runs as `--run-as USER` (run_autograder passes the unprivileged user setup.sh creates,
+STUDENT_USER), never as root.
 """
 
 from __future__ import annotations
@@ -44,11 +51,14 @@ from pathlib import Path
 
 from grading.classroom50 import write_atomic
 from grading.course_modules import ModuleMetaError, load_module_meta
-from grading.platform_run import bundle_course, grade_checkout
+from grading.platform_run import RunBudget, bundle_course, grade_checkout
 from grading.render import STATUS_WORDS, markdown_summary, points_table
 from grading.schemas import validate
 
 ROOT_ENV = "GRADESCOPE_ROOT"
+RUN_LIMIT = 600.0  # seconds: Gradescope's default autograder timeout
+GRADESCOPE_MARGIN = 90.0  # seconds kept free: start-up, unpacking, writing results
+STUDENT_USER = "tinytorch-student"  # created by setup.sh; runs every student process
 DEFAULT_ROOT = Path("/autograder")
 CAPSTONE_MODULE = 20
 EXIT_GRADED, EXIT_INFRASTRUCTURE = 0, 2
@@ -180,7 +190,9 @@ def error_results(message: str, execution_time: float) -> dict:
 
 def student_files(pristine: Path) -> list[str]:
     """The files a student of this tier writes: each graded module's source, as its
-    pristine module.yaml names it (`modules/01_tensor/tensor.py`, ...)."""
+    pristine module.yaml names it (`modules/01_tensor/tensor.py`, ...), and under
+    carry_forward: student each earlier module's source (the bundle has no copy of it,
+    where it has the course's reference copy under carry_forward: reference)."""
     course = bundle_course(pristine)
     graded = set(course.tiers[0].modules) if course is not None and course.tiers else None
     found = []
@@ -189,7 +201,8 @@ def student_files(pristine: Path) -> list[str]:
             meta = load_module_meta(manifest.parent, check_files=False)
         except ModuleMetaError:
             continue
-        if graded is None or meta.number in graded:
+        brought = not (manifest.parent / meta.source).is_file()
+        if graded is None or meta.number in graded or brought:
             found.append(f"modules/{meta.key}/{meta.source}")
     return found
 
@@ -255,7 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--bundle", type=Path, default=None, help="the bundle's pristine/ tree")
     parser.add_argument("--no-milestones", action="store_true", help="skip the milestones")
+    parser.add_argument(
+        "--run-limit",
+        type=float,
+        default=RUN_LIMIT,
+        metavar="SECONDS",
+        help=f"the assignment's autograder timeout (default {RUN_LIMIT:.0f}, Gradescope's)",
+    )
+    parser.add_argument("--run-as", metavar="USER", help="run student code as this user")
     return parser
+
+
+def budget_for(run_limit: float) -> RunBudget:
+    """How a Gradescope run of `run_limit` seconds is shared (platform_run.RunBudget)."""
+    return RunBudget(run_limit=run_limit, margin=GRADESCOPE_MARGIN)
 
 
 def main(argv: list[str] | None = None, *, pristine: Path | None = None, environ=None) -> int:
@@ -277,6 +303,8 @@ def main(argv: list[str] | None = None, *, pristine: Path | None = None, environ
                 pristine,
                 milestones=False if args.no_milestones else None,
                 environ=environ,
+                budget=budget_for(args.run_limit),
+                run_as=args.run_as,
             )
         print(points_table(run.results), end="")
         if run.results["status"] == "error":

@@ -19,6 +19,18 @@ grading/, the import layer, milestones, datasets, reference modules, course.yaml
 manifest); because `grading/` is imported from it, the child processes run the bundle's
 grader and import layer too (grading/sandbox/run.py `grader_paths`), never the student's copy.
 
+A platform with a limit on the whole run (Gradescope stops a run after 600 s unless the
+assignment allows more) passes a `RunBudget`: every module then gets a wall-clock limit
+that fits, and each milestone only the time that is left, keeping a reserve for the ones
+after it; a milestone with no time left is recorded as not run. The worst case (every
+module and milestone running to its limit) ends `margin` seconds before the platform's
+limit, so results are always written.
+
+`run_as=USER` runs student code as that unprivileged user: the module runs through the
+grader's sandbox (GradeSettings.run_as, grading/commands/grade.py), the milestones here
+(as root: setgroups/setgid/setuid in the child; otherwise `sudo -n -u USER --`), each in a
+folder owned by that user.
+
 `run_milestones` is tested with a stand-in for the process (grading/test_platforms.py),
 the whole run through the built bundles (scripts/test_platform_bundles.py).
 """
@@ -46,6 +58,47 @@ MILESTONE_TIMEOUT = DEFAULT_TIMEOUT  # seconds per milestone, as `tiny grade --m
 MILESTONES_ENV = "TINYTORCH_MILESTONES"  # "0" skips them (e.g. a quick re-grade)
 SUBMISSION_FILE = "submission.json"
 OUTPUT_TAIL = 4000  # characters of a milestone's output kept for its message
+NOT_RUN = "not run: the platform's limit on the whole run ({limit:.0f} s) leaves no time for it"
+
+
+@dataclass(frozen=True)
+class RunBudget:
+    """How a platform's limit on one whole grading run is shared (all in seconds).
+
+    run_limit: the platform's limit (Gradescope's default: 600);
+    margin: kept free for start-up, the tamper check and writing the results;
+    module_wall: the most one module's tests may take;
+    milestone_reserve: kept for each milestone still to run while an earlier one runs;
+    milestone_floor: a milestone with less time than this left is not started."""
+
+    run_limit: float
+    margin: float = 90.0
+    module_wall: float = 45.0
+    milestone_reserve: float = 60.0
+    milestone_floor: float = 20.0
+
+    @property
+    def grading(self) -> float:
+        """Seconds the grading itself may take: the limit less the margin."""
+        return self.run_limit - self.margin
+
+    def module_limit(self, modules: int, milestones: int) -> float:
+        """Wall-clock limit per module: `module_wall`, less when the modules would otherwise
+        leave the milestones less than their reserve."""
+        room = self.grading - milestones * self.milestone_reserve
+        return max(1.0, min(self.module_wall, room / max(1, modules)))
+
+    def worst_case(self, modules: int, milestones: int) -> float:
+        """The longest the grading can take: every module at its limit, then milestones
+        until the budget is spent (never past `grading`)."""
+        spent = modules * self.module_limit(modules, milestones)
+        return spent + max(0.0, self.grading - spent) if milestones else spent
+
+    def milestone_limit(self, remaining: float, milestones_after: int) -> float | None:
+        """Limit of the next milestone with `remaining` seconds of the budget left and
+        `milestones_after` still to come; None when it should not start."""
+        limit = min(MILESTONE_TIMEOUT, remaining - milestones_after * self.milestone_reserve)
+        return limit if limit >= self.milestone_floor else None
 
 
 @dataclass(frozen=True)
@@ -89,16 +142,49 @@ def shipped_milestones(pristine: Path, course: CourseConfig | None) -> dict[int,
     return found
 
 
-def _limit_memory(memory_bytes: int | None):
-    if memory_bytes is None or not memory_limit_supported():
+def _privileged() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _child_setup(memory_bytes: int | None, run_as: str | None):
+    """What the milestone child does between fork and exec: the memory limit, and as root
+    the switch to `run_as` (groups, group, user: in that order, or setuid drops the right
+    to change the others)."""
+    limit_memory = memory_bytes is not None and memory_limit_supported()
+    user = None
+    if run_as is not None and _privileged():
+        import pwd
+
+        user = pwd.getpwnam(run_as)  # KeyError: no such user (setup.sh creates it)
+    if not limit_memory and user is None:
         return None
 
-    def limit() -> None:  # in the child, between fork and exec
-        import resource
+    def setup() -> None:  # in the child, between fork and exec
+        if limit_memory:
+            import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        if user is not None:
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
 
-    return limit
+    return setup
+
+
+def _hand_over(folder: Path, run_as: str | None) -> list[str]:
+    """Give `folder` to `run_as` (it is where the milestone writes); the command prefix
+    that runs a process as that user: `sudo -n -u USER --` unless this process is root."""
+    if run_as is None:
+        return []
+    if _privileged():
+        import pwd
+
+        user = pwd.getpwnam(run_as)
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        return []
+    subprocess.run(["sudo", "-n", "chown", run_as, str(folder)], check=False)
+    return ["sudo", "-n", "-u", run_as, "--"]
 
 
 def run_milestone(
@@ -107,22 +193,26 @@ def run_milestone(
     cwd: Path,
     timeout: float = MILESTONE_TIMEOUT,
     memory_bytes: int | None = None,
+    run_as: str | None = None,
 ) -> tuple[int, str, float | None]:
     """`tiny milestone N` with the bundle's grader on the graded tree, in `cwd` (where a
-    milestone writes its files). Returns (exit code, negative for a signal; its output; the
-    time limit when it was stopped there, else None)."""
+    milestone writes its files; with `run_as`, owned by and run as that user). Returns
+    (exit code, negative for a signal; its output; the time limit when it was stopped
+    there, else None)."""
     cwd.mkdir(parents=True, exist_ok=True)
-    log = cwd / "output.log"
-    command = [sys.executable, "-m", "grading.cli", "milestone", str(number)]
+    log = cwd.parent / f"{cwd.name}.log"  # the parent's: the milestone cannot rewrite it
+    prefix = _hand_over(cwd, run_as)
+    command = [*prefix, sys.executable, "-m", "grading.cli", "milestone", str(number)]
+    env = child_environment(modules_root, {"HOME": str(cwd)} if run_as else None)
     with log.open("wb") as handle:
         process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=child_environment(modules_root),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=handle,
             stderr=subprocess.STDOUT,
-            preexec_fn=_limit_memory(memory_bytes),
+            preexec_fn=_child_setup(memory_bytes, run_as),
             start_new_session=True,
         )
         timed_out = None
@@ -132,8 +222,11 @@ def run_milestone(
             timed_out = timeout
         try:
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+        except ProcessLookupError:
             pass
+        except PermissionError:  # the group runs as another user
+            kill = [*prefix, "kill", "-KILL", "--", f"-{process.pid}"]
+            subprocess.run(kill, capture_output=True, check=False)
         process.wait()
     output = log.read_text(encoding="utf-8", errors="replace")[-OUTPUT_TAIL:]
     return process.returncode, output, timed_out
@@ -145,13 +238,31 @@ def run_milestones(
     work: Path,
     course: CourseConfig | None,
     timeout: float = MILESTONE_TIMEOUT,
+    *,
+    budget: RunBudget | None = None,
+    deadline: float | None = None,
+    run_as: str | None = None,
 ) -> tuple[list[dict], dict | None, str | None]:
-    """Every shipped milestone of the tier: (entries, capstone submission, its error)."""
+    """Every shipped milestone of the tier: (entries, capstone submission, its error).
+    With a budget, each gets what is left before `deadline` (time.monotonic()) less the
+    reserve of the ones after it; one with too little left is recorded as not run."""
     memory = (course.memory_limit_mb << 20) if course is not None else None
     entries, submission, problem = [], None, None
-    for number, path in shipped_milestones(pristine, course).items():
+    shipped = shipped_milestones(pristine, course)
+    for index, (number, path) in enumerate(shipped.items()):
         folder = work / f"milestone{number}"
-        exit_code, output, timed_out = run_milestone(number, modules_root, folder, timeout, memory)
+        limit = timeout
+        if budget is not None and deadline is not None:
+            remaining = deadline - time.monotonic()
+            limit = budget.milestone_limit(remaining, len(shipped) - index - 1)
+            if limit is None:
+                message = NOT_RUN.format(limit=budget.run_limit)
+                entries.append(milestone_record(number, milestone_name(path), None, ""))
+                entries[-1]["message"] = message
+                continue
+        exit_code, output, timed_out = run_milestone(
+            number, modules_root, folder, limit, memory, run_as
+        )
         print(output, end="" if output.endswith("\n") else "\n", flush=True)
         code = None if timed_out is not None else exit_code  # None: stopped at the limit
         entries.append(milestone_record(number, milestone_name(path), code, output))
@@ -180,10 +291,14 @@ def grade_checkout(
     milestones: bool | None = None,
     milestone_timeout: float = MILESTONE_TIMEOUT,
     environ=os.environ,
+    budget: RunBudget | None = None,
+    run_as: str | None = None,
 ) -> PlatformGrade:
     """Grade `checkout` (a student's repository) with the bundle's `pristine` tree, run the
     tier's milestones, write the usual outputs to `out` (when given) and return them.
-    milestones=None: run them unless $TINYTORCH_MILESTONES is "0".
+    milestones=None: run them unless $TINYTORCH_MILESTONES is "0". budget: the platform's
+    limit on the whole run, shared as RunBudget says. run_as: the unprivileged user that
+    runs student code (modules and milestones).
 
     Raises whatever the grader raises when it cannot grade at all (SettingsError,
     CourseConfigError, OSError): that is an infrastructure failure, not the student's."""
@@ -191,11 +306,19 @@ def grade_checkout(
     if milestones is None:
         milestones = environ.get(MILESTONES_ENV, "1") != "0"
     course = bundle_course(pristine)
+    limits = {}
+    if budget is not None:
+        modules = len(course.tiers[0].modules) if course is not None and course.tiers else 1
+        count = len(shipped_milestones(pristine, course)) if milestones else 0
+        limits["wall_limit"] = budget.module_limit(modules, count)
+    if run_as is not None:
+        limits["run_as"] = run_as  # the sandbox's interface (grading/commands/grade.py)
     settings = GradeSettings(
         root=checkout.resolve(),
         modules_root=checkout.resolve() / "modules",
         pristine_dir=pristine.resolve(),
         out=out.resolve() if out is not None else None,
+        **limits,
     )
     submission, problem = None, None
     with tempfile.TemporaryDirectory(prefix="tiny-platform-") as scratch:
@@ -203,8 +326,16 @@ def grade_checkout(
         results = grade(settings, work)
         tree = work / "tree" / "modules"  # where grade() assembled the graded tree
         if milestones and tree.is_dir() and results["status"] != "error":
+            deadline = started + budget.grading if budget is not None else None
             entries, submission, problem = run_milestones(
-                pristine.resolve(), tree, work / "milestones", course, milestone_timeout
+                pristine.resolve(),
+                tree,
+                work / "milestones",
+                course,
+                milestone_timeout,
+                budget=budget,
+                deadline=deadline,
+                run_as=run_as,
             )
             if entries:
                 results = {**results, "milestones": entries}

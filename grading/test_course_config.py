@@ -142,6 +142,8 @@ def test_find_course_config_prefers_the_tier_copy(tmp_path: Path):
         ({"tiers__0__deadline": "2027-03-01"}, "tiers[0].deadline: needs a time as well"),
         ({"tiers__0__deadline": dt.date(2027, 3, 1)}, "tiers[0].deadline: needs a time"),
         ({"tiers__0__carry_forward": "copy"}, "tiers[0].carry_forward: must be one of reference"),
+        ({"tiers__0__late_days": -1}, "tiers[0].late_days: must be a whole number of days >= 0"),
+        ({"tiers__0__late_days": 1.5}, "tiers[0].late_days: must be a whole number of days"),
         ({"tiers__0__platforms": []}, "tiers[0].platforms: needs at least one runner label"),
         ({"tiers__0__platforms": "ubuntu"}, "tiers[0].platforms: must be a list of non-empty"),
         ({"tiers__0__datasets": ["Tiny Digits"]}, "tiers[0].datasets[0]: 'Tiny Digits' must be"),
@@ -225,3 +227,15 @@ def test_points_and_timeouts_apply_overrides_over_module_yaml():
     assert config.module_points(meta) == meta.points + 2
     assert config.module_timeout(meta) == 45
     assert parse().module_timeout(meta) == meta.timeout  # module.yaml names its own
+
+
+def test_a_tier_closes_its_late_window_days_after_its_deadline():
+    raw = yaml.safe_load(Path(REPO_ROOT / "template" / "course.yaml").read_text())
+    raw["tiers"][0]["late_days"] = 3
+    raw["tiers"][1].pop("late_days", None)
+    config = parse_course_config(raw, "course.yaml")
+    first = config.tiers[0]
+    assert first.closes - first.deadline == dt.timedelta(days=3)
+    assert config.tiers[1].closes == config.tiers[1].deadline, "no late window by default"
+    again = parse_course_config(config.to_dict(), "again.yaml")
+    assert again.tiers[0].late_days == 3

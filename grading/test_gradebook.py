@@ -22,18 +22,18 @@ from grading import cli
 from grading.course_config import parse_course_config
 from grading.course_modules import Exercise, ModuleMeta
 from grading.gradebook import (
-    CANVAS_POINTS_POSSIBLE,
     GradebookInputError,
     Submission,
     assign_tiers,
-    backup_name,
     build_gradebook,
-    parse_classroom_grades,
-    parse_roster,
-    parse_timestamp,
+    tier_for_assignment,
+)
+from grading.gradebook_inputs import parse_classroom_grades, parse_roster, parse_timestamp
+from grading.gradebook_render import (
+    CANVAS_POINTS_POSSIBLE,
+    backup_name,
     render_canvas,
     render_gradebook,
-    tier_for_assignment,
 )
 from grading.results import ModuleRun, RunLimits, build_module, build_results
 

@@ -10,10 +10,16 @@ stub, their tests and READMEs (never ANSWERS.md), the import layer, grading/, th
 modules as read-only reference copies (carry_forward: reference), the tier's milestones and
 datasets, pyproject.toml, a README with the points table, `.tinytorch/course.yaml` (this
 tier's part of the configuration), `.tinytorch/protected.json` and the Classroom workflow.
+Under `carry_forward: student` the earlier modules ship as stubs instead of reference
+copies: students bring their own with `tiny carry-forward`.
 
-Beside each `DIR/<tier>/` it writes that tier's autograders for the platforms that replaced
-GitHub Classroom: `DIR/<tier>-classroom50/` (Classroom 50) and `DIR/<tier>-gradescope.zip`
-(Gradescope); see scripts/platform_bundles.py.
+Beside each `DIR/<tier>/` it writes that tier's variants for the platforms that replaced
+GitHub Classroom: `DIR/<tier>-classroom50-template/` (the template without our workflow)
+and `DIR/<tier>-classroom50/` (Classroom 50's autograder), `DIR/<tier>-gradescope.zip`
+(Gradescope); see scripts/platform_bundles.py. Everything is built in a staging folder and
+moved into DIR only when every tier succeeded; a tier that ships reference solutions of a
+tier still accepting submissions (deadline + late_days) is warned about
+(scripts/build_publish.py).
 
 Modules that course.yaml lists but modules/ does not hold yet are reported and left out
 (`--strict` makes that an error). Before a tier is written out as done, its files and every
@@ -22,11 +28,12 @@ object of its git history are scanned for the text of its solutions; a hit fails
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import stat
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from grading import protected
@@ -41,6 +48,15 @@ from grading.course_config import (
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
 from grading.repo import REPO_ROOT
 from scripts import platform_bundles, regrade_workflow, solution_leaks, stubs
+from scripts.build_publish import (
+    MARKER,
+    PublishError,
+    make_writable_and_retry,
+    publish_staged,
+    publishing_warnings,
+    remove_build,
+    start_staging,
+)
 from scripts.classroom_workflow import WORKFLOW_PATH, build_workflow, render_workflow
 from scripts.git_snapshot import commit_snapshot
 from scripts.module_yaml import ModuleYamlError, write_module_yaml
@@ -50,7 +66,6 @@ from scripts.template_pyproject import render_pyproject
 from scripts.template_readme import render_readme
 
 HELP = "write one template repository per tier (staff): stubs, tests, points table, CI workflow"
-MARKER = Path(".tinytorch")  # a folder holding this is a build we may replace
 READ_ONLY_NOTE = """\
 # READ-ONLY REFERENCE (Module {number:02d} {title}). This tier ships the course's own
 # implementation of this earlier module so your work stands on a correct base. It is not
@@ -162,15 +177,10 @@ def _prepare(root: Path) -> None:
                 f"{root} exists and is not a template build: choose an empty --out folder"
             )
         if sys.version_info >= (3, 12):
-            shutil.rmtree(root, onexc=_make_writable_and_retry)
+            shutil.rmtree(root, onexc=make_writable_and_retry)
         else:
-            shutil.rmtree(root, onerror=_make_writable_and_retry)
+            shutil.rmtree(root, onerror=make_writable_and_retry)
     root.mkdir(parents=True)
-
-
-def _make_writable_and_retry(function, path, _info) -> None:
-    Path(path).chmod(stat.S_IWUSR | stat.S_IRUSR)
-    function(path)
 
 
 def protected_paths(root: Path, plan: Plan) -> list[str]:
@@ -194,7 +204,7 @@ def handed_out_texts(plan: Plan) -> list[str]:
         texts.append(
             solution_leaks.outside_regions(raw, entry.source) if entry.kind == "stub" else raw
         )
-    for meta in plan.graded:  # the hints, as the stubs print them (YAML may fold their lines)
+    for meta in (*plan.graded, *plan.brought):  # the hints, as the stubs print them
         texts += [stubs.stub_line("", exercise) for exercise in meta.exercises]
     return texts
 
@@ -310,9 +320,13 @@ def build(
     with_solutions: bool = False,
     course_root: Path = REPO_ROOT,
     log=print,
+    now: dt.datetime | None = None,
 ) -> list[TierBuild]:
-    """Build the chosen tiers (all by default); report what is missing. Raises BuildError,
-    CourseConfigError or ModuleMetaError with a message naming what to fix."""
+    """Build the chosen tiers (all by default); report what is missing and which tier would
+    publish solutions of a tier still open. Everything is written into a staging folder
+    inside `out` and moved into place only when every tier succeeded, so a failed build
+    leaves `out` as it was. Raises BuildError, CourseConfigError or ModuleMetaError with a
+    message naming what to fix."""
     config = load_course_config(config_path)
     tiers = [config.tier(slug) for slug in tier_slugs] if tier_slugs else list(config.tiers)
     present, broken = load_modules(course_root / "modules")
@@ -325,44 +339,77 @@ def build(
     unplaced = [meta.key for meta in present if config.tier_of_module(meta.number) is None]
     if unplaced:
         log(f"note: modules in no tier of {config_path}, not shipped: {', '.join(unplaced)}")
-    built = []
-    for tier in tiers:
-        plan = plan_tier(config, tier, modules, course_root)
-        problems = _missing_report(plan)
-        if problems and strict:
-            raise BuildError(f"tier '{tier.slug}' is incomplete: {problems}")
-        if not plan.graded:
-            log(f"{tier.slug}: SKIPPED, none of its modules exists yet ({problems})")
-            continue
-        result = build_tier(
-            config,
-            tier,
-            modules,
-            out,
-            course_root=course_root,
-            with_solutions=with_solutions,
-            plan=plan,
-        )
-        built.append(result)
-        try:
-            bundles = platform_bundles.write_tier_bundles(result, out, config, course_root)
-        except platform_bundles.BundleError as error:
-            raise BuildError(str(error)) from None
-        total = sum(row.total for row in result.rows)
-        log(
-            f"{tier.slug}: {result.root} — modules "
-            f"{', '.join(m.key for m in plan.graded)}; {total} points; "
-            f"{len(plan.carried)} reference modules; milestones "
-            f"{', '.join(map(str, plan.milestones)) or 'none'}; commit {result.commit[:12]} "
-            f"({result.seconds:.1f} s)"
-        )
-        log(f"{tier.slug}: autograders {bundles.classroom50.name}/, {bundles.gradescope.name}")
-        if problems:
-            log(f"{tier.slug}: WARNING, left out because not in the course yet: {problems}")
+    staging = start_staging(out)
+    try:
+        built = []
+        for tier in tiers:
+            result = _build_one(
+                config, tier, modules, staging, strict, with_solutions, course_root, log
+            )
+            if result is not None:
+                built.append(result)
+        if built:
+            regrade_workflow.write_staff_files(staging, config.name)
+        publish_staged(staging, out)
+    except PublishError as error:
+        raise BuildError(str(error)) from None
+    finally:
+        remove_build(staging)
+    built = [replace(result, root=out / result.root.name) for result in built]
     if built:
-        staff = regrade_workflow.write_staff_files(out, config.name)
+        staff = out / regrade_workflow.STAFF_DIR / regrade_workflow.REGRADE_PATH
         log(f"staff: {staff} (regrade a class on N runners; copy it to the staff repository)")
+    if not with_solutions:
+        for warning in publishing_warnings(config, built, now or dt.datetime.now(dt.timezone.utc)):
+            log(warning)
     return built
+
+
+def _build_one(
+    config: CourseConfig,
+    tier: Tier,
+    modules: dict[int, ModuleMeta],
+    out: Path,
+    strict: bool,
+    with_solutions: bool,
+    course_root: Path,
+    log,
+) -> TierBuild | None:
+    """One tier and its platform variants into `out` (the staging folder); None if skipped."""
+    plan = plan_tier(config, tier, modules, course_root)
+    problems = _missing_report(plan)
+    if problems and strict:
+        raise BuildError(f"tier '{tier.slug}' is incomplete: {problems}")
+    if not plan.graded:
+        log(f"{tier.slug}: SKIPPED, none of its modules exists yet ({problems})")
+        return None
+    result = build_tier(
+        config, tier, modules, out, course_root=course_root, with_solutions=with_solutions,
+        plan=plan,
+    )  # fmt: skip
+    try:
+        bundles = platform_bundles.write_tier_bundles(result, out, config, course_root)
+    except platform_bundles.BundleError as error:
+        raise BuildError(str(error)) from None
+    total = sum(row.total for row in result.rows)
+    earlier = (
+        f"{len(plan.carried)} reference modules"
+        if not plan.brought
+        else f"{len(plan.brought)} earlier modules as stubs for the student's own"
+    )
+    log(
+        f"{tier.slug}: {out.parent / tier.slug} — modules "
+        f"{', '.join(m.key for m in plan.graded)}; {total} points; {earlier}; milestones "
+        f"{', '.join(map(str, plan.milestones)) or 'none'}; commit {result.commit[:12]} "
+        f"({result.seconds:.1f} s)"
+    )
+    log(
+        f"{tier.slug}: Classroom 50 template {bundles.classroom50_template.name}/ and "
+        f"autograder {bundles.classroom50.name}/, Gradescope {bundles.gradescope.name}"
+    )
+    if problems:
+        log(f"{tier.slug}: WARNING, left out because not in the course yet: {problems}")
+    return result
 
 
 def load_modules(modules_root: Path) -> tuple[list[ModuleMeta], dict[Path, ModuleMetaError]]:
@@ -386,7 +433,7 @@ def _missing_report(plan: Plan) -> str:
         parts.append(f"module {number:02d} (it needs {needs})")
     if plan.missing_reference:
         numbers = ", ".join(f"{n:02d}" for n in plan.missing_reference)
-        parts.append(f"reference copies of earlier modules {numbers}")
+        parts.append(f"earlier modules {numbers}")
     for number, lacking in plan.milestones_blocked.items():
         needs = ", ".join(f"{n:02d}" for n in lacking)
         parts.append(f"milestone {number} (it needs modules {needs})")

@@ -1,8 +1,13 @@
 """Per-tier autograders for the platforms that replaced GitHub Classroom (retired 2026-08-28).
 
-`tiny build` calls `write_bundles` after each tier repository is written; beside
+`tiny build` calls `write_tier_bundles` after each tier repository is written; beside
 `<out>/<tier>/` it writes
 
+    <out>/<tier>-classroom50-template/   Classroom 50's template repository: the tier
+                                   without `.github/workflows/classroom.yml` (Classroom 50
+                                   adds its own autograde workflow when a student accepts:
+                                   with ours too, every push would be graded twice), its
+                                   protected manifest written without it; one commit
     <out>/<tier>-classroom50/      Classroom 50: copy this folder's contents into the
         autograder.py              classroom50 config repository as
         requirements.txt           <classroom>/autograders/<assignment slug>/
@@ -15,10 +20,13 @@
 listed in its `.tinytorch/protected.json` (module.yaml files, graded tests, grading/, the
 import layer, milestones, datasets, reference modules, course.yaml, pyproject.toml) plus the
 manifest — and never a file the student writes, so it holds no solution of this tier.
-Both autograders run the same code (grading/platform_run.py, then grading/classroom50.py or
-grading/gradescope.py) from `pristine/`, so a student cannot edit the grader or the tests
-that grade them. `requirements.txt` is the student runtime of the course's pyproject.toml.
-The zip is deterministic (sorted entries, fixed timestamps), scripts are executable.
+The Classroom 50 autograder's `pristine/` comes from the Classroom 50 template (else its
+tamper check would report the workflow that template leaves out as deleted), Gradescope's
+from the GitHub template. Both autograders run the same code (grading/platform_run.py,
+then grading/classroom50.py or grading/gradescope.py) from `pristine/`, so a student
+cannot edit the grader or the tests that grade them. `requirements.txt` is the student
+runtime of the course's pyproject.toml. The zip is deterministic (sorted entries, fixed
+timestamps), scripts are executable.
 """
 
 from __future__ import annotations
@@ -31,8 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grading import gradescope, protected
 from grading.protected import MANIFEST_PATH
-from scripts.classroom_workflow import CAPSTONE_MODULE
+from scripts.classroom_workflow import CAPSTONE_MODULE, WORKFLOW_PATH
+from scripts.git_snapshot import commit_snapshot
 from scripts.template_pyproject import _toml
 
 if TYPE_CHECKING:
@@ -40,6 +50,14 @@ if TYPE_CHECKING:
     from scripts.build_templates import TierBuild
 
 CLASSROOM50_SUFFIX = "-classroom50"
+CLASSROOM50_TEMPLATE_SUFFIX = "-classroom50-template"
+CLASSROOM50_NOTE = """\
+> **Classroom 50 template.** This repository is graded by Classroom 50: submit with
+> `gh student submit` (or push a `submit/...` tag as your course says), and your grade
+> arrives as a Release of your repository. It has no `classroom.yml` workflow of its own;
+> `tiny test` and `tiny grade` work here exactly as described below.
+
+"""
 GRADESCOPE_SUFFIX = "-gradescope.zip"
 PRISTINE = "pristine"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -51,10 +69,14 @@ CLASSROOM50_ENTRY = '''\
 The Classroom 50 runner runs this with the student's checkout as the working directory.
 It grades that checkout with the tests and grader in ./pristine/ (never the student's
 copies) and writes ./result.json (classroom50/result/v1) and ./release-body.md.
+On the GitHub runner, student code runs as the throwaway user {user} (created here with
+the runner's password-less sudo), never as the runner's own user.
 Exit code 0 whenever grading ran; 2 when it could not (the runner then records an error).
 """
 
 import importlib.util
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +84,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PRISTINE = HERE / "pristine"
 NEEDED = ("numpy", "yaml", "pytest", "pytest_jsonreport", "pytest_timeout")
+USER = "{user}"
 
 if any(importlib.util.find_spec(name) is None for name in NEEDED):
     print("autograder: installing the student runtime (requirements.txt)", flush=True)
@@ -71,10 +94,25 @@ if any(importlib.util.find_spec(name) is None for name in NEEDED):
         print("autograder: could not install requirements.txt", file=sys.stderr)
         sys.exit(2)
 
+
+def student_user() -> list:
+    """['--run-as', USER] on a GitHub runner whose sudo works (the user is made here),
+    else [] (a machine where that is not possible grades as the current user)."""
+    if os.environ.get("GITHUB_ACTIONS") != "true" or shutil.which("sudo") is None:
+        return []
+    sudo = ["sudo", "-n"]
+    exists = subprocess.run(["id", "-u", USER], capture_output=True).returncode == 0
+    if not exists:
+        make = [*sudo, "useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin"]
+        subprocess.run([*make, USER], capture_output=True)
+    made = subprocess.run(["id", "-u", USER], capture_output=True).returncode == 0
+    return ["--run-as", USER] if made else []
+
+
 sys.path.insert(0, str(PRISTINE))
 from grading.classroom50 import main  # noqa: E402
 
-sys.exit(main(sys.argv[1:], pristine=PRISTINE))
+sys.exit(main([*student_user(), *sys.argv[1:]], pristine=PRISTINE))
 '''
 
 GRADESCOPE_ENTRY = '''\
@@ -119,20 +157,35 @@ set -euo pipefail
 apt-get install -y python3 python3-venv python3-pip
 python3 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --no-cache-dir -r /autograder/source/requirements.txt
+# Student code never runs as root: run_autograder runs it as this unprivileged user.
+id -u {user} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin {user}
+mkdir -p {data}
+{fetches}chmod -R a+rX {data}
 """
+FETCH_DATASET = """\
+# {name}: downloaded once into the image and checked against its sha256
+# (datasets/{name}.py): grading never downloads it.
+TINYTORCH_DATA={data} PYTHONPATH=/autograder/source/pristine \\
+  /autograder/venv/bin/python -c "from datasets.{name} import fetch_archive; print(fetch_archive())"
+"""
+GRADESCOPE_DATA = "/autograder/data"
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
 # Gradescope runs this for every submission, from /autograder. Generated by `tiny build`
 # for {title}. $GRADESCOPE_ROOT moves the root (tests run it locally); $TINYTORCH_PYTHON
 # picks the Python (default: the venv setup.sh made, else python3).
+RUN_LIMIT={run_limit}  # the assignment's autograder timeout in seconds: change both together
 ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
 VENV=/autograder/venv/bin/python
 PYTHON="${{TINYTORCH_PYTHON:-}}"
 if [ -z "$PYTHON" ] && [ -x "$VENV" ]; then PYTHON="$VENV"; fi
 PYTHON="${{PYTHON:-python3}}"
+export TINYTORCH_DATA="${{TINYTORCH_DATA:-{data}}}"
+RUN_AS=()
+if [ "$(id -u)" = 0 ] && id -u {user} >/dev/null 2>&1; then RUN_AS=(--run-as {user}); fi
 cd "$ROOT" || exit 2
-exec "$PYTHON" "$ROOT/source/autograder.py" "$@"
+exec "$PYTHON" "$ROOT/source/autograder.py" --run-limit "$RUN_LIMIT" "${{RUN_AS[@]}}" "$@"
 """
 
 CLASSROOM50_README = """\
@@ -144,14 +197,20 @@ its exercises.
 1. Copy the *contents* of this folder into your classroom50 config repository as
    `<classroom>/autograders/<assignment slug>/` (so `autograder.py` sits directly in it)
    and push; Classroom 50 publishes it as the assignment's autograder bundle.
-2. Create the assignment from the `{slug}` template repository.
+2. Create the assignment from the `{slug}-classroom50-template` repository (built beside
+   this folder): the tier without our `classroom.yml`, so that only Classroom 50's own
+   workflow grades each push.
 3. Every submission is graded against `pristine/` (the tests as built, whatever the student
    changed) and gets a Release with the points per module, every failed test with its
    exercise id, the milestones, and `result.json` (score out of {points}).
 
+On the GitHub runner, student code runs as the throwaway user `{user}` (made with the
+runner's password-less sudo), never as the runner's own user.
+
 Optional: list `.tinytorch/results/classroom50/results.json` in the assignment's release
 assets to attach our full results object (`tinytorch/results/v1`) to every Release;
-`tiny gradebook` reads Classroom 50's `scores.json` and folders of those files.
+`tiny gradebook` reads Classroom 50's `scores.json`, `gh teacher download`'s `scores.csv`
+and folders of those files.
 `TINYTORCH_MILESTONES=0` in the runner's environment skips the milestones.
 """
 
@@ -162,6 +221,14 @@ Generated by `tiny build` from {config}. Upload `{slug}{suffix}` as the autograd
 Gradescope programming assignment worth {points} points (Ubuntu base image). Students submit
 their GitHub repository (or a zip of it), or upload their module files
 ({files}); either way the tests in `pristine/` grade them.{leaderboard}
+
+Time: configured for an autograder timeout of **{run_limit} s** (Gradescope's default;
+keep the assignment's setting at least that, or change `RUN_LIMIT` in `run_autograder`
+to match yours). This tier's {modules} modules get at most {module_wall:.0f} s each, its
+milestones share what is left (each keeps {reserve:.0f} s for the ones after it), so even
+the worst case ends {margin:.0f} s before the limit and results are always written.
+{datasets}
+Student code runs as the unprivileged user `{user}` that `setup.sh` creates, never as root.
 
 Test locally: unzip into `ROOT/source/`, put a submission in `ROOT/submission/`, then
 `GRADESCOPE_ROOT=ROOT TINYTORCH_PYTHON=python3 ROOT/source/run_autograder` writes
@@ -178,6 +245,51 @@ class Bundles:
     classroom50: Path
     gradescope: Path
     files: int
+    classroom50_template: Path
+
+
+def write_classroom50_template(tier_root: Path, out: Path, slug: str, message: str) -> Path:
+    """`<out>/<slug>-classroom50-template/`: the built tier without its Classroom workflow,
+    its manifest rewritten without it, committed as one snapshot. Returns the folder."""
+    target = out / f"{slug}{CLASSROOM50_TEMPLATE_SUFFIX}"
+    if target.exists():
+        raise BundleError(f"{target} exists: `tiny build` writes it into a fresh folder")
+    shutil.copytree(tier_root, target, ignore=shutil.ignore_patterns(".git"))
+    workflow = target / WORKFLOW_PATH
+    workflow.unlink()
+    for folder in (workflow.parent, workflow.parent.parent):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    paths = [p for p in pristine_paths(tier_root) if p not in (WORKFLOW_PATH, MANIFEST_PATH)]
+    protected.write_manifest(target, paths)
+    readme = target / "README.md"
+    readme.write_text(CLASSROOM50_NOTE + readme.read_text(encoding="utf-8"), encoding="utf-8")
+    commit_snapshot(target, f"{message} [Classroom 50]")
+    return target
+
+
+def downloaded_datasets(tier_root: Path) -> list[str]:
+    """Datasets of the tier that download their data (datasets/<name>.py has fetch_archive):
+    setup.sh fetches them once into the Gradescope image."""
+    folder = tier_root / "datasets"
+    return sorted(
+        path.stem
+        for path in folder.glob("*.py")
+        if "\ndef fetch_archive(" in path.read_text(encoding="utf-8")
+    )
+
+
+def gradescope_budget_text(tier_root: Path, modules: int) -> dict:
+    """The numbers the Gradescope README states, from the budget the grader will use."""
+    milestones = len(list((tier_root / "milestones").glob("m[0-9]_*.py")))
+    budget = gradescope.budget_for(gradescope.RUN_LIMIT)
+    return {
+        "run_limit": int(budget.run_limit),
+        "modules": modules,
+        "module_wall": budget.module_limit(modules, milestones),
+        "reserve": budget.milestone_reserve,
+        "margin": budget.margin,
+    }
 
 
 def pristine_paths(tier_root: Path) -> list[str]:
@@ -216,22 +328,35 @@ def write_bundles(
     title: str,
     points: int,
     student_files: list[str],
+    graded_modules: list[int],
     capstone: bool,
     course_pyproject: Path,
     config_name: str,
+    classroom50_root: Path | None = None,
 ) -> Bundles:
-    """Write `<out>/<slug>-classroom50/` and `<out>/<slug>-gradescope.zip` from the built
-    tier at `tier_root` (its manifest must be written). Returns their paths."""
+    """Write `<out>/<slug>-classroom50/` (its pristine tree from `classroom50_root`, the
+    Classroom 50 template, default `tier_root`) and `<out>/<slug>-gradescope.zip` from the
+    built tier at `tier_root` (manifests written). Returns their paths."""
+    classroom50_root = classroom50_root or tier_root
     paths = pristine_paths(tier_root)
     requirements = "".join(f"{dep}\n" for dep in _toml(course_pyproject)["project"]["dependencies"])
-    names = {"title": title, "slug": slug, "points": points, "config": config_name}
+    names = {
+        "title": title,
+        "slug": slug,
+        "points": points,
+        "config": config_name,
+        "user": gradescope.STUDENT_USER,
+        "data": GRADESCOPE_DATA,
+        "run_limit": int(gradescope.RUN_LIMIT),
+    }
+    fetched = downloaded_datasets(tier_root)
 
     folder = out / f"{slug}{CLASSROOM50_SUFFIX}"
     _replace(folder, folder=True)
-    for relative in paths:
+    for relative in pristine_paths(classroom50_root):
         target = folder / PRISTINE / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(tier_root / relative, target)
+        shutil.copyfile(classroom50_root / relative, target)
     _write(folder / "autograder.py", CLASSROOM50_ENTRY.format(**names), executable=True)
     _write(folder / "requirements.txt", requirements)
     _write(folder / "README.md", CLASSROOM50_README.format(**names))
@@ -246,13 +371,20 @@ def write_bundles(
         else ""
     )
     readme = GRADESCOPE_README.format(
-        **names,
+        **{**names, **gradescope_budget_text(tier_root, len(graded_modules))},
         suffix=GRADESCOPE_SUFFIX,
         files=", ".join(f"`{Path(f).name}`" for f in student_files),
         leaderboard=board,
+        datasets=(
+            f"{', '.join(fetched)} {'is' if len(fetched) == 1 else 'are'} fetched once by "
+            f"`setup.sh` into the image (sha256-checked): grading never downloads.\n"
+            if fetched
+            else ""
+        ),
     )
+    fetches = "".join(FETCH_DATASET.format(name=n, data=GRADESCOPE_DATA) for n in fetched)
     members = {
-        "setup.sh": (SETUP_SH.format(**names).encode(), True),
+        "setup.sh": (SETUP_SH.format(**names, fetches=fetches).encode(), True),
         "run_autograder": (RUN_AUTOGRADER.format(**names).encode(), True),
         "autograder.py": (GRADESCOPE_ENTRY.format(**names).encode(), True),
         "requirements.txt": (requirements.encode(), False),
@@ -267,21 +399,26 @@ def write_bundles(
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (0o100755 if executable else 0o100644) << 16
             handle.writestr(info, data)
-    return Bundles(folder, archive, len(paths))
+    return Bundles(folder, archive, len(paths), classroom50_root)
 
 
 def write_tier_bundles(
     result: TierBuild, out: Path, config: CourseConfig, course_root: Path
 ) -> Bundles:
-    """Both bundles of one built tier (the call `tiny build` makes after each tier)."""
+    """The Classroom 50 template and both autograders of one built tier (the call `tiny
+    build` makes after each tier)."""
+    title = f"{config.name}: {result.tier.title}"
+    template = write_classroom50_template(result.root, out, result.tier.slug, title)
     return write_bundles(
         result.root,
         out,
         slug=result.tier.slug,
-        title=f"{config.name}: {result.tier.title}",
+        title=title,
         points=sum(row.total for row in result.rows),
         student_files=list(result.plan.student_files),
+        graded_modules=[meta.number for meta in result.plan.graded],
         capstone=any(row.meta.number == CAPSTONE_MODULE for row in result.rows),
         course_pyproject=course_root / "pyproject.toml",
         config_name=config.path.name,
+        classroom50_root=template,
     )

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.classroom_workflow import CHECKOUT, SETUP_PYTHON, UPLOAD
+from scripts.workflow_steps import CHECKOUT, SETUP_PYTHON, UPLOAD
 
 STAFF_DIR = "staff"
 REGRADE_PATH = ".github/workflows/regrade.yml"

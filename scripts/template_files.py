@@ -3,7 +3,11 @@
 A plan is a list of `Entry(source, dest, kind)`; the build writes it. Kinds:
 - "copy": the bytes as they are;
 - "stub": a graded module's file with every solution region replaced by its stub;
-- "reference": an earlier module's file, solutions kept, markers dropped, marked read-only;
+- "reference": an earlier module's file, solutions kept, markers dropped, marked read-only
+  (carry_forward: reference);
+- an earlier module under carry_forward: student is shipped like a graded one, stubbed,
+  with its own module.yaml and tests, but not graded: the student brings their own file
+  over the stub (`tiny carry-forward FROM`, grading/commands/carry_forward.py);
 - "module_yaml": a graded module's module.yaml with course.yaml's overrides written in.
 Never shipped: ANSWERS.md (instructors only), caches, course-infrastructure tests
 (`test_*.py` outside module folders), the PyTorch oracle tests of the reference
@@ -50,7 +54,8 @@ class Entry:
 class Plan:
     entries: tuple[Entry, ...]
     graded: tuple[ModuleMeta, ...]
-    carried: tuple[ModuleMeta, ...]
+    carried: tuple[ModuleMeta, ...]  # earlier modules as the course's reference copies
+    brought: tuple[ModuleMeta, ...]  # earlier modules as stubs the student fills from their own
     missing_modules: tuple[int, ...]
     missing_reference: tuple[int, ...]
     blocked: dict[int, tuple[int, ...]]  # module -> prerequisites it lacks (left out)
@@ -62,8 +67,9 @@ class Plan:
 
     @property
     def student_files(self) -> tuple[str, ...]:
-        """The files students edit: each graded module's source file."""
-        return tuple(f"modules/{meta.key}/{meta.source}" for meta in self.graded)
+        """The files students edit: each graded module's source file, and under
+        carry_forward: student each earlier module's source (their own, brought in)."""
+        return tuple(f"modules/{meta.key}/{meta.source}" for meta in (*self.brought, *self.graded))
 
 
 def _shippable(path: Path, root: Path) -> bool:
@@ -75,7 +81,10 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in sorted(folder.rglob("*")) if p.is_file() and _shippable(p, folder)]
 
 
-def _module_entries(meta: ModuleMeta, graded: bool) -> list[Entry]:
+def _module_entries(meta: ModuleMeta, graded: bool, stubbed: bool | None = None) -> list[Entry]:
+    """A module's files: graded (module.yaml with the course's overrides, stubbed source),
+    else stubbed (an earlier module the student brings) or a reference copy."""
+    stubbed = graded if stubbed is None else stubbed
     entries = []
     for path in _files(meta.folder):
         if path.name.startswith(ORACLE_TESTS):
@@ -84,7 +93,7 @@ def _module_entries(meta: ModuleMeta, graded: bool) -> list[Entry]:
         if path.name == "module.yaml":
             kind = "module_yaml" if graded else "copy"
         elif path.suffix == ".py" and path.name != meta.tests:
-            kind = "stub" if graded else "reference"
+            kind = "stub" if stubbed else "reference"
         else:
             kind = "copy"
         entries.append(Entry(path, dest, kind, meta))
@@ -237,15 +246,12 @@ def _package_files(root: Path, package: str, names: set[str]) -> list[Entry]:
 def plan_tier(config: CourseConfig, tier: Tier, modules: dict[int, ModuleMeta], root: Path) -> Plan:
     """Everything tier `tier` ships, read from the course repository at `root`."""
     earlier = config.earlier_modules(tier)
-    carried: tuple[ModuleMeta, ...] = ()
-    missing_reference: tuple[int, ...] = ()
-    if tier.carry_forward == "reference":
-        carried = tuple(modules[n] for n in earlier if n in modules)
-        missing_reference = tuple(n for n in earlier if n not in modules)
+    present = tuple(modules[n] for n in earlier if n in modules)
+    carried = present if tier.carry_forward == "reference" else ()
+    brought = present if tier.carry_forward == "student" else ()
+    missing_reference = tuple(n for n in earlier if n not in modules)
     # A module ships only when every prerequisite is there too: else its tests cannot import.
-    usable = {meta.number for meta in carried}
-    if tier.carry_forward == "student":
-        usable |= set(earlier)  # the student brings these
+    usable = {meta.number for meta in present}
     graded_list, blocked = [], {}
     for number in tier.modules:
         meta = modules.get(number)
@@ -262,6 +268,8 @@ def plan_tier(config: CourseConfig, tier: Tier, modules: dict[int, ModuleMeta], 
     entries: list[Entry] = []
     for meta in carried:
         entries += _module_entries(meta, graded=False)
+    for meta in brought:
+        entries += _module_entries(meta, graded=False, stubbed=True)
     for meta in graded:
         entries += _module_entries(meta, graded=True)
     tinytorch = root / "modules" / "tinytorch"
@@ -298,6 +306,7 @@ def plan_tier(config: CourseConfig, tier: Tier, modules: dict[int, ModuleMeta], 
         entries=tuple(entries),
         graded=graded,
         carried=carried,
+        brought=brought,
         missing_modules=missing,
         blocked=blocked,
         missing_reference=missing_reference,

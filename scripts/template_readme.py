@@ -43,11 +43,12 @@ def carry_forward_text(config: CourseConfig, tier: Tier, carried: tuple[ModuleMe
             f"correct base. {'It is' if one else 'They are'} read-only and not graded in this "
             "repository: a change is reported as a change to a protected file.\n"
         )
-    folders = ", ".join(f"`modules/{n:02d}_*`" for n in earlier)
     return _wrap(
-        f"This tier builds on **your own** {_modules_range(earlier)}. Copy the "
-        f"folders ({folders}) from your earlier repository into `modules/` before you start: "
-        "this tier's code imports them, but they are not graded again here.\n"
+        f"This tier builds on **your own** {_modules_range(earlier)}: they are here as stubs, "
+        f"which this tier's code imports but which are not graded again here. Bring your "
+        f"own files from your earlier repository before you start: `tiny carry-forward "
+        f"../<your earlier repository>` copies each earlier module's one file (nothing "
+        f"else) over its stub; then commit them.\n"
     )
 
 

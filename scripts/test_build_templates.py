@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -369,19 +370,6 @@ def test_stubbed_tier_scores_zero(synthetic):
     assert "exercise 02.1 double: add the tensor to itself" in completed.stdout
 
 
-def test_student_carry_forward_ships_no_earlier_module(tmp_path: Path):
-    course = make_synthetic_course(tmp_path / "course")
-    config = course / "template" / "course.yaml"
-    config.write_text(
-        config.read_text().replace("carry_forward: reference", "carry_forward: student")
-    )
-    (built,) = build(config, tmp_path / "out", ["two"], course_root=course, log=lambda _: None)
-    assert not (built.root / "modules" / "01_tensor").exists()
-    assert [meta.key for meta in built.plan.graded] == ["02_double"]
-    readme = " ".join((built.root / "README.md").read_text(encoding="utf-8").split())
-    assert "**your own** Module 01" in readme and "`modules/01_*`" in readme
-
-
 def test_same_input_same_commit(tmp_path: Path, monkeypatch):
     """With $SOURCE_DATE_EPOCH the build is reproducible to the commit id."""
     course = make_synthetic_course(tmp_path / "course")
@@ -492,3 +480,11 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path):
         [actionlint_binary(), "-no-color", "-oneline", str(broken)], capture_output=True
     )
     assert completed.returncode != 0, "actionlint must reject an unknown step id"
+
+
+def test_the_cifar10_tier_fetches_it_in_gradescope_setup_never_at_grading(course_build):
+    for result in course_build:
+        with zipfile.ZipFile(result.root.parent / f"{result.tier.slug}-gradescope.zip") as zipped:
+            setup = zipped.read("setup.sh").decode()
+        fetches = "from datasets.cifar10 import fetch_archive" in setup
+        assert fetches == ("cifar10" in result.plan.datasets), result.tier.slug

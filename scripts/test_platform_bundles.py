@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from grading import classroom50
+from grading.repo import REPO_ROOT
 from grading.schemas import can_validate, validate
 from scripts import build_templates, solution_leaks
 from scripts.build_templates import build
@@ -141,7 +142,8 @@ def test_the_build_writes_both_autograders_beside_each_tier(built):
     out, tier = built["out"], built["stubs"]
     folder = out / "foundation-classroom50"
     assert (folder / "autograder.py").stat().st_mode & 0o111
-    expected = pristine_paths(tier.root)
+    expected = pristine_paths(out / "foundation-classroom50-template")  # no classroom.yml
+    assert set(pristine_paths(tier.root)) - set(expected) == {build_templates.WORKFLOW_PATH}
     shipped = sorted(
         p.relative_to(folder / PRISTINE).as_posix()
         for p in (folder / PRISTINE).rglob("*")
@@ -156,13 +158,42 @@ def test_the_build_writes_both_autograders_beside_each_tier(built):
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
     assert {"setup.sh", "run_autograder", "autograder.py", "requirements.txt"} <= set(names)
     assert sorted(n.removeprefix(f"{PRISTINE}/") for n in names if n.startswith(PRISTINE)) == (
-        expected
+        pristine_paths(tier.root)  # Gradescope grades the GitHub template's repositories
     )
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     for script in ("setup.sh", "run_autograder"):
         with zipfile.ZipFile(out / "foundation-gradescope.zip") as archive:
             text = archive.read(script).decode()
         assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
+
+
+def test_the_gradescope_bundle_creates_the_student_user_and_states_its_time_limit(built):
+    with zipfile.ZipFile(built["out"] / "foundation-gradescope.zip") as archive:
+        setup, run, readme = (archive.read(n).decode() for n in ("setup.sh", "run_autograder",
+                                                                  "README.md"))  # fmt: skip
+    assert "useradd --system --no-create-home --shell /usr/sbin/nologin tinytorch-student" in setup
+    assert "fetch_archive" not in setup, "Foundation downloads nothing (TinyDigits ships)"
+    assert "RUN_LIMIT=600" in run and '--run-limit "$RUN_LIMIT"' in run
+    assert "RUN_AS=(--run-as tinytorch-student)" in run and 'if [ "$(id -u)" = 0 ]' in run
+    text = " ".join(readme.split())
+    assert "autograder timeout of **600 s**" in text
+    assert "This tier's 2 modules get at most 45 s each" in text
+    assert "ends 90 s before the limit" in text and "`tinytorch-student`" in text
+
+
+def test_a_tier_with_cifar10_fetches_it_once_in_setup_checked(tmp_path):
+    """setup.sh downloads through the course's own loader (sha256-checked), into the image."""
+    from scripts.platform_bundles import FETCH_DATASET, GRADESCOPE_DATA, downloaded_datasets
+
+    tier = tmp_path / "tier"
+    (tier / "datasets").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "datasets" / "cifar10.py", tier / "datasets")
+    shutil.copy(REPO_ROOT / "datasets" / "tinydigits.py", tier / "datasets")
+    assert downloaded_datasets(tier) == ["cifar10"]
+    line = FETCH_DATASET.format(name="cifar10", data=GRADESCOPE_DATA)
+    assert "from datasets.cifar10 import fetch_archive" in line
+    assert f"TINYTORCH_DATA={GRADESCOPE_DATA}" in line
+    assert subprocess.run(["bash", "-n"], input=line, text=True).returncode == 0
 
 
 def test_the_bundles_hold_no_solution_text(built, tmp_path):
@@ -184,7 +215,7 @@ def test_a_rebuild_gives_the_same_zip_and_refuses_foreign_folders(built, tmp_pat
     foreign = tmp_path / "other" / "foundation-classroom50"
     foreign.mkdir(parents=True)
     (foreign / "notes.txt").write_text("mine")
-    with pytest.raises(build_templates.BuildError, match="is not a bundle written by"):
+    with pytest.raises(build_templates.BuildError, match="exists and is not a template build"):
         build(config, tmp_path / "other", log=lambda _: None)
     assert (foreign / "notes.txt").read_text() == "mine"
 

@@ -19,7 +19,6 @@ import yaml
 from grading.repo import REPO_ROOT
 from scripts import local_workflow, stubs
 from scripts.build_templates import build
-from scripts.classroom_workflow import UPLOAD
 from scripts.regrade_workflow import (
     DOWNLOAD,
     REGRADE_PATH,
@@ -29,6 +28,7 @@ from scripts.regrade_workflow import (
     write_staff_files,
 )
 from scripts.test_build_templates import assert_actionlint_passes
+from scripts.workflow_steps import UPLOAD
 
 CONFIG = """\
 schema: tinytorch-course/v1

@@ -1,15 +1,19 @@
 """`tiny gradebook EXPORTS... --roster classroom_roster.csv`: one gradebook from grade exports.
 
 Reads each export — a GitHub Classroom grade CSV per tier assignment, or what
-grading/grade_imports.py reads: a Classroom 50 scores.json, a Gradescope grade CSV, a
-folder (or zip) of results.json artifacts — the Classroom roster and the course
-configuration (tiers, deadlines, points), and writes into --out:
+grading/grade_imports.py reads: a Classroom 50 scores.json or `gh teacher download`'s
+scores.csv, a Gradescope grade CSV, a folder (or zip) of results.json artifacts — the
+Classroom roster and the course configuration (tiers, deadlines, points), and writes into
+--out:
 
   gradebook.csv   one row per student: points per tier, submission time, late flag, total
   canvas.csv      the same points as a Canvas gradebook import
-  report.txt      unmatched students, duplicate rows kept/dropped, warnings (also printed)
+  report.txt      unmatched students, duplicate rows kept/dropped, a platform's late flag
+                  where it differs from the course deadline, how Canvas will match each
+                  column of canvas.csv, warnings (also printed)
 
-Formats and the rules for matching students and assignments: grading/gradebook.py.
+Formats: grading/gradebook_inputs.py (read) and grading/gradebook_render.py (written); the
+rules for matching students and assignments: grading/gradebook.py.
 Running it again on the same inputs changes nothing; when an output would change, the old
 file is first renamed to `<name>.<UTC time>.<ext>` beside it, never lost.
 
@@ -32,18 +36,18 @@ from grading.grade_imports import (
     detect_format,
     read_grade_source,
 )
-from grading.gradebook import (
-    CANVAS_ID_COLUMNS,
-    GradebookInputError,
-    Submission,
-    assign_tiers,
-    backup_name,
-    build_gradebook,
+from grading.gradebook import GradebookInputError, Submission, assign_tiers, build_gradebook
+from grading.gradebook_inputs import (
     looks_like_classroom_csv,
     parse_classroom_grades,
     parse_mapping,
     parse_roster,
     parse_timestamp,
+)
+from grading.gradebook_render import (
+    CANVAS_ID_COLUMNS,
+    backup_name,
+    canvas_matching,
     render_canvas,
     render_gradebook,
     render_report,
@@ -63,7 +67,8 @@ def add_arguments(parser) -> None:
         type=Path,
         metavar="EXPORT",
         help="grade exports: GitHub Classroom grade CSVs (one per tier assignment), Classroom 50 "
-        "scores.json, Gradescope grade CSVs, folders or zips of results.json artifacts",
+        "scores.json or scores.csv, Gradescope grade CSVs, folders or zips of results.json "
+        "artifacts",
     )
     parser.add_argument("--roster", type=Path, help="GitHub Classroom roster CSV")
     parser.add_argument(
@@ -85,7 +90,9 @@ def add_arguments(parser) -> None:
         action="append",
         default=[],
         metavar="TIER=ID",
-        help="Canvas assignment id of a tier (without one, importing creates the assignment)",
+        help="Canvas assignment id of a tier, the number in its address (without one, the "
+        "first import creates an assignment with the tier's title and later ones match it by "
+        "title)",
     )
     parser.add_argument(
         "--canvas-id-column",
@@ -123,6 +130,7 @@ def from_grade_record(record: GradeRecord) -> Submission:
         email=record.email,
         name=record.name,
         late=record.late,
+        platform=record.platform,
     )
 
 
@@ -144,7 +152,8 @@ def read_export(path: Path, config: CourseConfig) -> list[Submission]:
         raise GradebookInputError(
             f"{path}: not a grade export tiny gradebook reads: a GitHub Classroom grade CSV "
             f"(assignment_name, ..., points_awarded, points_available), a Classroom 50 "
-            f"scores.json, a Gradescope grade CSV, or a folder or zip of results.json files"
+            f"scores.json or scores.csv, a Gradescope grade CSV, or a folder or zip of "
+            f"results.json files"
         )
     try:
         records = read_grade_source(path, course=config)
@@ -217,7 +226,7 @@ def run(args, now: dt.datetime | None = None) -> int:
     except (GradebookInputError, CourseConfigError) as error:
         print(f"tiny gradebook: {error}", file=sys.stderr)
         return 2
-    report = render_report(book, left_out)
+    report = render_report(book, left_out, canvas_matching(book, canvas_ids, args.canvas_id_column))
     texts = dict(zip(OUTPUTS, (render_gradebook(book), canvas, report), strict=True))
     now = now or dt.datetime.now(dt.timezone.utc)
     print(report, end="")
