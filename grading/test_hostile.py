@@ -42,10 +42,8 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
 
 
-@pytest.fixture(scope="session")
-def template(tmp_path_factory) -> Path:
-    """Modules 01 and 02 stubbed, committed once as the root commit."""
-    root = tmp_path_factory.mktemp("template") / "repo"
+def build_template(root: Path) -> Path:
+    """Modules 01 and 02 stubbed, committed as the root commit of `root`."""
     for key in MODULES:
         shutil.copytree(
             REPO_ROOT / "modules" / key,
@@ -59,6 +57,11 @@ def template(tmp_path_factory) -> Path:
     _git(root, "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
     _git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "template")
     return root
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> Path:
+    return build_template(tmp_path_factory.mktemp("template") / "repo")
 
 
 def submission(template: Path, tmp_path: Path) -> Path:
@@ -116,17 +119,48 @@ def message(found: dict[str, dict], number: str = "01") -> str:
 
 # ---- attacks written in the student's module file --------------------------------------
 
+# Each is a working exploit against a grader without the trust boundary (measured on the
+# grader before issue 11: the report patches earned 60 of 60 for a stubbed Module 01).
+PASS_EVERY_REPORT = """
+_original = _reports.TestReport.from_item_and_call
+
+
+def _passed(cls, item, call):
+    report = _original(item, call)
+    report.outcome, report.longrepr = "passed", None
+    return report
+
+
+_reports.TestReport.from_item_and_call = classmethod(_passed)
+"""
+REWRITE_RESULTS = """
+def _rewrite():
+    import json
+
+    for name in ("report.json",):
+        try:
+            report = json.load(open(name))
+        except OSError:
+            continue
+        for test in report.get("tests", []):
+            test["outcome"] = "passed"
+            for stage in ("setup", "call", "teardown"):
+                (test.get(stage) or {}).update(outcome="passed")
+        report["exitcode"] = 0
+        json.dump(report, open(name, "w"))
+"""
 ATTACKS = {
     "report patching through sys.modules": (
-        "import sys\nsys.modules['_pytest.reports'].TestReport.passed = property(lambda s: True)",
+        "import sys\n_reports = sys.modules['_pytest.reports']\n" + PASS_EVERY_REPORT,
         "modules/01_tensor/tensor.py imports `sys`: module files may not import sys",
     ),
     "report patching through __import__": (
-        "__import__('_pytest.reports').reports.TestReport.outcome = 'passed'",
+        "_reports = __import__('_pytest.reports', fromlist=['x'])\n" + PASS_EVERY_REPORT,
         "modules/01_tensor/tensor.py uses `__import__`",
     ),
     "report patching through importlib": (
-        "import importlib\nimportlib.import_module('pytest').fail = lambda *a, **k: None",
+        "import importlib\n_reports = importlib.import_module('_pytest.reports')\n"
+        + PASS_EVERY_REPORT,
         "modules/01_tensor/tensor.py imports `importlib`",
     ),
     "assert_allclose neutered": (
@@ -146,24 +180,25 @@ ATTACKS = {
         "modules/01_tensor/tensor.py uses `.__globals__`",
     ),
     "atexit handler rewrites results": (
-        "import atexit\natexit.register(lambda: None)",
+        "import atexit\n" + REWRITE_RESULTS + "\natexit.register(_rewrite)",
         "modules/01_tensor/tensor.py imports `atexit`: module files may not import atexit; "
         "use only numpy, math and the tinytorch namespaces listed in module.yaml",
     ),
     "finalizer rewrites results": (
-        "class Sneaky:\n    def __del__(self):\n        pass\nkeep = Sneaky()",
-        "modules/01_tensor/tensor.py defines `__del__`",
+        REWRITE_RESULTS + "\n\nclass Sneaky:\n    def __del__(self):\n        _rewrite()\n\n\n"
+        "keep = Sneaky()",
+        "modules/01_tensor/tensor.py opens a file for writing",
     ),
     "writes $GITHUB_OUTPUT": (
         "import os\nopen(os.environ['GITHUB_OUTPUT'], 'a').write('result=e30=\\n')",
         "modules/01_tensor/tensor.py imports `os`",
     ),
     "writes .tinytorch/results": (
-        "open('.tinytorch/results/01/results.json', 'w').write('{}')",
+        "open('../../.tinytorch/results/01/results.json', 'w').write('{}')",
         "modules/01_tensor/tensor.py opens a file for writing",
     ),
     "fake tiny on $GITHUB_PATH": (
-        "import subprocess\nsubprocess.run(['sh', '-c', 'echo /tmp >> $GITHUB_PATH'])",
+        "import subprocess\nsubprocess.run(['sh', '-c', 'echo /tmp/fake >> $GITHUB_PATH'])",
         "modules/01_tensor/tensor.py imports `subprocess`",
     ),
     "getattr on a module": (
