@@ -23,7 +23,7 @@ from pathlib import Path
 
 from grading.course_modules import ModuleMeta
 from grading.observations import check_observations
-from grading.points import TestFileError, expected_tests
+from grading.points import UnreadableTestFile, expected_tests
 from grading.policy import check_source, import_advice, module_namespaces
 from grading.results import ModuleRun, RunLimits, build_module
 from grading.sandbox.run import probe_imports, run_module
@@ -131,7 +131,7 @@ class ModuleGrader:
             return build_module(meta, run, files, aliases)
         try:
             expected = expected_tests(meta.tests_path, files["tests"])
-        except TestFileError as error:
+        except UnreadableTestFile as error:
             return build_module(meta, ModuleRun(limits=limits, grader_error=str(error)), files)
         refusal = self.blocked(meta) or self.probe(meta, limits)
         if refusal:
