@@ -172,7 +172,7 @@ ATTACKS = {
         "modules/01_tensor/tensor.py changes `checks.allclose`",
     ),
     "builtins patched": (
-        "import builtins\nbuiltins.isinstance = lambda *a: True",
+        "import builtins\nbuiltins.print = lambda *a, **k: None",
         "modules/01_tensor/tensor.py imports `builtins`",
     ),
     "builtins reached by a dunder": (
@@ -342,3 +342,43 @@ def test_honest_work_still_earns_and_grading_twice_is_identical(template, tmp_pa
     second = grade_as_workflow(root, monkeypatch)
     assert points(first) == {"01": 60, "02": 0}
     assert without_durations(first) == without_durations(second)
+
+
+# ---- the layers behind the policy -----------------------------------------------------------
+
+BEHIND_THE_POLICY = {
+    "report patching through sys.modules": "_pytest.reports.TestReport",
+    "report patching through __import__": "_pytest.reports.TestReport",
+    "report patching through importlib": "_pytest.reports.TestReport",
+    "assert_allclose neutered": "numpy.testing.assert_allclose",
+    "np.allclose patched through an alias": "numpy.allclose",
+    "builtins patched": "builtins.print",
+    "builtins reached by a dunder": "builtins.len",
+    "atexit handler rewrites results": "the JSON report and the event stream disagree",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BEHIND_THE_POLICY))
+def test_with_the_policy_off_the_test_process_is_still_caught(
+    template, tmp_path, monkeypatch, name
+):
+    """If a route slipped past the static policy, the integrity check in the test process
+    and the grader's consistency checks still zero the module and name what changed."""
+    monkeypatch.setattr("grading.grade_module.check_source", lambda *args, **kwargs: [])
+    root = submission(template, tmp_path)
+    append(root, ATTACKS[name][0])
+    found = grade_as_workflow(root, monkeypatch, modules=("01",))
+    assert points(found) == {"01": 0}
+    module = found["01"]["modules"][0]
+    assert module["run"]["ended"] == "tampered", module["run"]
+    assert message(found).startswith("tampering detected, so this module earns no points: ")
+    assert BEHIND_THE_POLICY[name] in message(found)
+
+
+def test_with_the_policy_off_runner_files_are_out_of_reach(template, tmp_path, monkeypatch):
+    monkeypatch.setattr("grading.grade_module.check_source", lambda *args, **kwargs: [])
+    root = submission(template, tmp_path)
+    append(root, ATTACKS["writes $GITHUB_OUTPUT"][0])  # KeyError: the child has no such variable
+    found = grade_as_workflow(root, monkeypatch, modules=("01",))  # checks the files untouched
+    assert points(found) == {"01": 0}
+    assert "KeyError: 'GITHUB_OUTPUT'" in message(found)
