@@ -187,7 +187,7 @@ ATTACKS = {
     "finalizer rewrites results": (
         REWRITE_RESULTS + "\n\nclass Sneaky:\n    def __del__(self):\n        _rewrite()\n\n\n"
         "keep = Sneaky()",
-        "modules/01_tensor/tensor.py opens a file for writing",
+        "modules/01_tensor/tensor.py imports `json`",  # then: opens a file, defines __del__
     ),
     "writes $GITHUB_OUTPUT": (
         "import os\nopen(os.environ['GITHUB_OUTPUT'], 'a').write('result=e30=\\n')",
@@ -219,6 +219,9 @@ def test_attack_in_the_module_file_earns_nothing_and_is_named(
     found = grade_as_workflow(root, monkeypatch)
     assert points(found) == {"01": 0, "02": 0}
     assert message(found).startswith(expected), message(found)
+    if name == "finalizer rewrites results":
+        assert "opens a file for writing" in message(found)
+        assert "defines `__del__`: finalizers are not allowed" in message(found)
     assert found["01"]["modules"][0]["run"]["ended"] == "refused"
     assert message(found, "02").startswith("blocked by module 01: " + expected)
 
