@@ -27,6 +27,7 @@ from grading.results import (
     short_message,
     without_durations,
 )
+from grading.results_file import load_results
 from grading.schemas import SCHEMAS, SchemaError, can_validate, load_schema, validate
 
 LIMITS = RunLimits(test_timeout=30.0, wall_time=300.0, memory_bytes=2 << 30)
@@ -414,8 +415,6 @@ def test_every_schema_is_a_valid_json_schema_with_its_versioned_id():
 
 
 def _saved_results(tmp_path: Path) -> tuple[Path, dict]:
-    from grading.results import load_results
-
     run = ModuleRun(limits=LIMITS, events=[], exit_code=0, report=None)
     results = build_results([build_module(META, run, FILES)], SOURCE)
     path = tmp_path / "results.json"
@@ -435,8 +434,6 @@ def _saved_results(tmp_path: Path) -> tuple[Path, dict]:
 def test_a_results_file_with_impossible_points_is_rejected_with_file_and_line(
     tmp_path, earned, problem
 ):
-    from grading.results import load_results
-
     path, results = _saved_results(tmp_path)
     test = results["modules"][0]["tests"][0]
     test["points"]["earned"] = earned
