@@ -375,6 +375,8 @@ def grade(settings: GradeSettings, work: Path) -> dict:
             )
     grader = ModuleGrader(modules_root, metas, refused, logs, settings.run_as, settings.verbose)
     extra_env = {COURSE_ENV: str(course.path)} if course is not None else None
+    if selected:
+        grader.probe(selected, settings.limits(selected[0], course).memory_bytes)
     for meta in selected:
         modules.append(grader.grade(meta, settings.limits(meta, course), extra_env))
     modules.sort(key=lambda m: m["number"])
