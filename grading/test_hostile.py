@@ -236,42 +236,45 @@ CONFTEST = (
 )
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "sitecustomize.py",
-        "usercustomize.py",
-        "modules/sitecustomize.py",
-        "modules/01_tensor/sitecustomize.py",
-        "evil.pth",
-        "modules/evil.pth",
-        "conftest.py",
-        "modules/conftest.py",
-        "modules/01_tensor/conftest.py",
-        "modules/01_tensor/__init__.py",
-        "pytest.ini",
-        "tox.ini",
-        "setup.py",
-        "setup.cfg",
-        "modules/numpy.py",
-        "numpy.py",
-    ],
+STARTUP_FILES = (
+    "sitecustomize.py",
+    "usercustomize.py",
+    "modules/sitecustomize.py",
+    "modules/01_tensor/sitecustomize.py",
+    "evil.pth",
+    "modules/evil.pth",
+    "conftest.py",
+    "modules/conftest.py",
+    "modules/01_tensor/conftest.py",
+    "modules/01_tensor/__init__.py",
+    "pytest.ini",
+    "tox.ini",
+    "setup.py",
+    "setup.cfg",
+    "modules/numpy.py",
+    "numpy.py",
+    "modules/pytest.py",
 )
-def test_startup_files_never_execute(template, tmp_path, monkeypatch, path):
+
+
+def test_startup_files_anywhere_never_execute(template, tmp_path, monkeypatch):
+    """All at once (one grading, a few seconds): each would make every test pass, or at
+    least leave a marker file, if the grader's processes ran it."""
     Path(MARKER).unlink(missing_ok=True)
     root = submission(template, tmp_path)
-    target = root / path
-    if path.endswith(".pth"):
-        text = f"import pathlib; pathlib.Path({MARKER!r}).write_text('ran')\n"
-    elif path.endswith(".ini") or path.endswith(".cfg"):
-        text = "[pytest]\naddopts = -p no:grading.sandbox.plugin\n[tool:pytest]\naddopts = -x\n"
-    else:
-        text = CONFTEST
-    target.write_text(text, encoding="utf-8")
-    found = grade_as_workflow(root, monkeypatch, modules=("01",))
-    assert points(found) == {"01": 0}
-    assert not Path(MARKER).exists(), f"{path} was executed during grading"
+    for path in STARTUP_FILES:
+        if path.endswith(".pth"):
+            text = f"import pathlib; pathlib.Path({MARKER!r}).write_text('ran')\n"
+        elif path.endswith((".ini", ".cfg")):
+            text = "[pytest]\naddopts = -p no:grading.sandbox.plugin\n[tool:pytest]\naddopts = -x\n"
+        else:
+            text = CONFTEST
+        (root / path).write_text(text, encoding="utf-8")
+    found = grade_as_workflow(root, monkeypatch)
+    assert points(found) == {"01": 0, "02": 0}
+    assert not Path(MARKER).exists(), "a start-up file was executed during grading"
     assert found["01"]["modules"][0]["run"]["ended"] == "completed"
+    assert found["01"]["modules"][0]["tests"][0]["message"] == "NotImplementedError: exercise 01.1"
 
 
 # ---- careless submissions ----------------------------------------------------------------
