@@ -7,10 +7,11 @@ In order, for one module of the graded tree (grading/sandbox/run.py `build_prist
    missing -> 0 points, the reason named, nothing runs;
 2. static policy (grading/policy.py) of its source and of every prerequisite's source
    (they run in the same process) -> 0 points, one line per violation, nothing runs;
-3. import probe: the module files of the prerequisites and the module are executed in a
-   short sandboxed child (`PROBE_SECONDS`); a file whose import does not finish costs its
-   own module and blocks its dependants at once ("blocked by module 01: ..."), instead of
-   each waiting out its own wall-clock limit; the outcome is remembered per process;
+3. import probe (`probe`, once for all selected modules): the module files of the selected
+   modules and their prerequisites are executed, in course order, in one short sandboxed
+   child (`PROBE_SECONDS`); a file whose import does not finish costs its own module and
+   blocks its dependants at once ("blocked by module 01: ..."), instead of each waiting out
+   its own wall-clock limit; the others are probed again without it;
 4. the graded tests in the sandbox (grading/sandbox/), whose observations are checked
    against the pristine test file (grading/observations.py), with points from module.yaml
    and the course configuration only (grading/points.py).
@@ -23,12 +24,12 @@ from pathlib import Path
 
 from grading.course_modules import ModuleMeta
 from grading.observations import check_observations
-from grading.points import TestFileError, expected_tests
+from grading.points import UnreadableTestFile, expected_tests
 from grading.policy import check_source, import_advice, module_namespaces
 from grading.results import ModuleRun, RunLimits, build_module
 from grading.sandbox.run import probe_imports, run_module
 
-PROBE_SECONDS = 15.0  # importing every module file of a tier takes about a second
+PROBE_SECONDS = 15.0  # importing every module file of the course takes about a second
 
 
 class ModuleGrader:
@@ -78,42 +79,43 @@ class ModuleGrader:
                     self.problems[number] = "; ".join(lines)
         return self.problems.get(number)
 
-    def blocked(self, meta: ModuleMeta) -> str | None:
-        for number in self.chain(meta):
-            problem = self.static_problem(number)
-            if problem and number == meta.number:
-                return problem
-            if problem:
-                return f"blocked by module {number:02d}: {problem}"
+    def _blocked_number(self, number: int) -> int | None:
+        """The first module of `number`'s chain whose code may not run, if any."""
+        for member in self.chain(self.metas[number]):
+            if self.static_problem(member) or member in self.problems:
+                return member
         return None
 
-    def probe(self, meta: ModuleMeta, limits: RunLimits) -> str | None:
-        chain = self.chain(meta)
-        for number in chain:
-            if number in self.problems:
-                return self._blocked_words(meta, number)
-        result = probe_imports(
-            chain,
-            self.modules_root,
-            self.logs / meta.key,
-            PROBE_SECONDS,
-            limits.memory_bytes,
-            self.run_as,
-        )
-        if result.stuck is None:
+    def blocked(self, meta: ModuleMeta) -> str | None:
+        """Why this module's tests may not run: its own problem, or a prerequisite's."""
+        number = self._blocked_number(meta.number)
+        if number is None:
             return None
-        stuck = self.metas[result.stuck]
-        self.problems[result.stuck] = (
-            f"importing modules/{stuck.key}/{stuck.source} did not finish in "
-            f"{PROBE_SECONDS:g} s: is there a loop (or a long computation) at the top level "
-            f"of the file, outside any function?"
-        )
-        return self._blocked_words(meta, result.stuck)
-
-    def _blocked_words(self, meta: ModuleMeta, number: int) -> str:
         if number == meta.number:
             return self.problems[number]
         return f"blocked by module {number:02d}: {self.problems[number]}"
+
+    def probe(self, selected: list[ModuleMeta], memory_bytes: int | None) -> None:
+        """Find every module file among `selected` and their prerequisites whose import does
+        not finish within PROBE_SECONDS and record it in `problems`. Cost: one child, plus
+        one more per hanging file found."""
+        pending = sorted({n for meta in selected for n in self.chain(meta)})
+        while pending:
+            runnable = [n for n in pending if self._blocked_number(n) is None]
+            if not runnable:
+                return
+            result = probe_imports(
+                runnable, self.modules_root, self.logs, PROBE_SECONDS, memory_bytes, self.run_as
+            )
+            if result.stuck is None:
+                return
+            stuck = self.metas[result.stuck]
+            self.problems[result.stuck] = (
+                f"importing modules/{stuck.key}/{stuck.source} did not finish in "
+                f"{PROBE_SECONDS:g} s: is there a loop (or a long computation) at the top "
+                f"level of the file, outside any function?"
+            )
+            pending = [n for n in runnable if n not in result.finished and n != result.stuck]
 
     def grade(self, meta: ModuleMeta, limits: RunLimits, extra_env: dict[str, str] | None) -> dict:
         files = {
@@ -131,9 +133,9 @@ class ModuleGrader:
             return build_module(meta, run, files, aliases)
         try:
             expected = expected_tests(meta.tests_path, files["tests"])
-        except TestFileError as error:
+        except UnreadableTestFile as error:
             return build_module(meta, ModuleRun(limits=limits, grader_error=str(error)), files)
-        refusal = self.blocked(meta) or self.probe(meta, limits)
+        refusal = self.blocked(meta)
         if refusal:
             return build_module(meta, ModuleRun(limits=limits, refusal=refusal), files, aliases)
         run = run_module(

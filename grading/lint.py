@@ -13,6 +13,9 @@ Two rules, over every `modules/NN_name/` folder (module.yaml is the only input):
    case-insensitive and whole-word; a term's words may be joined by spaces, '_' or '-'
    (`chain rule`, `chain_rule`, `chain-rule`) and may take a plural 's'/'es'.
 
+3. Policy. Each module's source file follows the grader's static policy (grading/policy.py):
+   the file `tiny grade` would refuse to run is reported here first.
+
 Each finding prints as `path:line: message`, e.g.
     modules/03_layers/layers.py:12: term 'computational graph' is introduced in module 05
 `lint_modules(root)` is pure apart from reading files; `tiny lint` prints and exits 1.
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta
+from grading.policy import check_source, module_namespaces
 
 THIRD_PARTY_ALLOWED = ("numpy",)
 TEST_ONLY_ALLOWED = ("pytest",)
@@ -261,4 +265,21 @@ def lint_modules(modules_root: Path, display_root: Path | None = None) -> list[F
             if path.suffix == ".py":
                 is_test = path.name.startswith("test_") or path.name == meta.tests
                 findings += lint_imports(text, shown, meta, modules, is_test)
+        findings += policy_findings(meta, modules, display_root)
     return sorted(findings)
+
+
+def policy_findings(
+    meta: ModuleMeta, modules: list[ModuleMeta], display_root: Path
+) -> list[Finding]:
+    """The grader's static policy (grading/policy.py) on the module's source file: what
+    `tiny grade` would refuse to run, found before pushing."""
+    path = meta.source_path
+    if not path.is_file() or path.is_symlink():
+        return []
+    shown = path.relative_to(display_root).as_posix()
+    namespaces = module_namespaces(meta.number, modules)
+    return [
+        Finding(v.path, v.line, v.message)
+        for v in check_source(path.read_bytes(), meta.number, shown, namespaces)
+    ]

@@ -1,7 +1,7 @@
 """Which tests a graded test file holds and what each is worth, decided without running it.
 
     expected_tests(tests_path, meta) -> list[ExpectedTest]      (static: reads the file's AST)
-    assign_points(expected, collected_ids, meta) -> dict | str  (nodeid -> TestPoints, or why not)
+    assign_points(expected, collected_ids, meta) -> dict | str  (nodeid -> GradedTest, or why not)
 
 The grader never takes a test's points, or the list of tests, from the process that ran
 student code: it reads the pristine test file itself. A test is a top-level function whose
@@ -38,14 +38,14 @@ class ExpectedTest:
 
 
 @dataclass(frozen=True)
-class TestPoints:
+class GradedTest:
     exercise: str | None
     label: str | None
     points: int
     line: int
 
 
-class TestFileError(ValueError):
+class UnreadableTestFile(ValueError):
     """The pristine test file cannot be read statically: a course bug, not a student's."""
 
 
@@ -82,7 +82,7 @@ def _literal_length(node: ast.AST, constants: dict[str, ast.AST], where: str) ->
         node = constants[node.id]
     if isinstance(node, ast.List | ast.Tuple):
         return len(node.elts)
-    raise TestFileError(f"{where}: parametrize values must be a literal list to be graded")
+    raise UnreadableTestFile(f"{where}: parametrize values must be a literal list to be graded")
 
 
 def _test(node: ast.FunctionDef, name: str, constants: dict, where: str) -> ExpectedTest:
@@ -96,18 +96,18 @@ def _test(node: ast.FunctionDef, name: str, constants: dict, where: str) -> Expe
         elif kind == "parametrize" and call and len(call.args) >= 2:
             instances *= _literal_length(call.args[1], constants, f"{where}:{node.lineno}")
     if exercise is None and not integration:
-        raise TestFileError(f"{where}:{node.lineno}: {name} has no @pytest.mark.exercise(id)")
+        raise UnreadableTestFile(f"{where}:{node.lineno}: {name} has no @pytest.mark.exercise(id)")
     return ExpectedTest(name, node.lineno, exercise, instances)
 
 
 def expected_tests(tests_path: Path, where: str | None = None) -> list[ExpectedTest]:
     """Every test of the pristine file at `tests_path`, in file order.
-    Raises TestFileError when the file cannot be read, parsed or labelled."""
+    Raises UnreadableTestFile when the file cannot be read, parsed or labelled."""
     where = where or str(tests_path)
     try:
         tree = ast.parse(tests_path.read_bytes(), where)
     except (OSError, SyntaxError, ValueError) as error:
-        raise TestFileError(f"{where}: cannot be read: {error}") from error
+        raise UnreadableTestFile(f"{where}: cannot be read: {error}") from error
     constants = {
         target.id: node.value
         for node in tree.body
@@ -133,7 +133,7 @@ def _base_name(test_id: str) -> str:
 
 def assign_points(
     expected: list[ExpectedTest], collected_ids: list[str], meta: ModuleMeta
-) -> dict[str, TestPoints] | str:
+) -> dict[str, GradedTest] | str:
     """Points of every collected test id ('test_x', 'test_y[3-1]'), decided from `expected`
     and `meta`; or a sentence saying how the collected ids differ from the file."""
     by_name = {test.name: test for test in expected}
@@ -163,7 +163,7 @@ def assign_points(
             by_exercise.setdefault(exercise, []).append(test_id)
     known = {exercise.id: exercise for exercise in meta.exercises}
     assigned = {
-        test_id: TestPoints(None, None, 0, by_name[_base_name(test_id)].line) for test_id in ordered
+        test_id: GradedTest(None, None, 0, by_name[_base_name(test_id)].line) for test_id in ordered
     }
     for exercise_id, ids in by_exercise.items():
         exercise = known.get(exercise_id)
@@ -171,5 +171,5 @@ def assign_points(
             return f"the test file names exercise {exercise_id}, which module.yaml does not list"
         for test_id, share in zip(ids, split_points(exercise.points, len(ids)), strict=True):
             line = by_name[_base_name(test_id)].line
-            assigned[test_id] = TestPoints(exercise.id, exercise.label, share, line)
+            assigned[test_id] = GradedTest(exercise.id, exercise.label, share, line)
     return {test_id: assigned[test_id] for test_id in ordered}

@@ -350,3 +350,19 @@ def test_bad_options_are_grader_errors_and_still_tell_classroom(tmp_path, monkey
     )
     assert payload["status"] == "error" and payload["max_score"] == 0
     assert main(["grade", "--root", str(root), "--pristine-git"]) == 2, "not a git repository"
+
+
+def test_a_grader_error_still_reports_every_requested_module_with_its_full_maximum(
+    tmp_path, monkeypatch
+):
+    """A bad option is a grader error: Classroom still gets module 01's 60 points as the
+    maximum with score 0, never a result with max_score 0 that the reporter would drop."""
+    root = make_repo(tmp_path / "repo", second_module=True)
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    argv = ["grade", "--root", str(root), "--modules", "01", "--classroom-output"]
+    assert main([*argv, "--pristine", str(tmp_path / "no-such-template")]) == 2
+    payload = json.loads(base64.b64decode(output.read_text().strip().removeprefix("result=")))
+    assert payload["status"] == "error" and payload["max_score"] == 60
+    assert [(t["score"], t["status"]) for t in payload["tests"]] == [(0, "error")]
+    assert "--pristine: " in payload["tests"][0]["message"]

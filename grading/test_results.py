@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from grading.results import (
     short_message,
     without_durations,
 )
+from grading.results_file import load_results
 from grading.schemas import SCHEMAS, SchemaError, can_validate, load_schema, validate
 
 LIMITS = RunLimits(test_timeout=30.0, wall_time=300.0, memory_bytes=2 << 30)
@@ -41,6 +43,7 @@ META = ModuleMeta(
     timeout=30,
     exercises=(Exercise("03.1", "first", 10, ""), Exercise("03.2", "second", 6, "")),
 )
+SOURCE = {"kind": "working_tree", "detail": "working tree"}
 FILES = {"source": "modules/03_demo/demo.py", "tests": "modules/03_demo/test_03_demo.py"}
 PREFIX = "modules/03_demo/test_03_demo.py::"
 COLLECTED = [
@@ -397,3 +400,48 @@ def test_every_schema_is_a_valid_json_schema_with_its_versioned_id():
         schema = load_schema(name)
         jsonschema.validators.validator_for(schema).check_schema(schema)
         assert ".v1." in filename and schema["$id"].endswith("/v1")
+
+
+# ---- reading results back: points are checked, with file:line ----------------------------
+
+
+def _saved_results(tmp_path: Path) -> tuple[Path, dict]:
+    run = ModuleRun(limits=LIMITS, events=[], exit_code=0, report=None)
+    results = build_results([build_module(META, run, FILES)], SOURCE)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    assert load_results(path) == results
+    return path, results
+
+
+@pytest.mark.parametrize(
+    "earned, problem",
+    [
+        (99, "99 points earned of a maximum of"),
+        (-1, "earned points must not be negative, got -1"),
+        (1.5, "earned points must be a whole number, got 1.5"),
+    ],
+)
+def test_a_results_file_with_impossible_points_is_rejected_with_file_and_line(
+    tmp_path, earned, problem
+):
+    path, results = _saved_results(tmp_path)
+    test = results["modules"][0]["tests"][0]
+    test["points"]["earned"] = earned
+    text = json.dumps(results, indent=2) + "\n"
+    path.write_text(text, encoding="utf-8")
+    earned_line = f'"earned": {json.dumps(earned)},'
+    line = next(i for i, text in enumerate(text.splitlines()) if text.strip() == earned_line)
+    with pytest.raises(ValueError) as raised:
+        load_results(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}:{line}: results.modules[0].tests[0].points: ")
+    assert problem in message
+
+
+def test_build_results_refuses_a_total_that_does_not_add_up():
+    run = ModuleRun(limits=LIMITS, events=[], exit_code=0, report=None)
+    module = build_module(META, run, FILES)
+    module["points"]["earned"] = module["points"]["possible"] + 1
+    with pytest.raises(ValueError, match="points earned of a maximum of"):
+        build_results([module], SOURCE)

@@ -12,8 +12,9 @@ repository is on the path. This file then puts IMPORT_ROOT first on sys.path: a 
 holds only the grader's `grading` and `tinytorch` packages, so a student's `numpy.py` or
 `pytest.py` can shadow nothing. The script's own folder is removed from sys.path.
 
-Probe mode prints `imported NN` after each module file has executed, flushed, so the parent
-can tell which import did not finish within its time limit.
+Probe mode prints `imported NN` after each module file has executed, or `failed NN` when it
+raised (the test run reports the error in full), flushed, so the parent can tell which import
+did not finish within its time limit.
 """
 
 import sys
@@ -37,7 +38,11 @@ def main(argv: list[str]) -> int:
     wanted = [int(number) for number in rest]
     by_number = {module.number: module for module in discover_modules()}
     for number in wanted:
-        load_module_file(by_number[number])
+        try:
+            load_module_file(by_number[number])
+        except BaseException:  # SystemExit too: the module's own test run reports it
+            print(f"failed {number:02d}", flush=True)
+            continue
         print(f"imported {number:02d}", flush=True)
     return 0
 

@@ -368,13 +368,12 @@ def run_module(
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """imported: the module numbers whose files executed to the end, in order;
-    stuck: the first one that did not finish (None: all did); failed: the process ended
-    with an error (an exception at import: the test run reports it in full)."""
+    """finished: the module numbers whose import ended, normally or with an exception (the
+    test run reports an exception in full); stuck: the first one whose import had not
+    ended at the time limit (None: none was running then)."""
 
-    imported: tuple[int, ...]
+    finished: tuple[int, ...]
     stuck: int | None
-    failed: bool
 
 
 def probe_imports(
@@ -403,15 +402,15 @@ def probe_imports(
         )
     finally:
         shutil.rmtree(child, ignore_errors=True)
-    imported = tuple(
-        int(line.split()[1])
-        for line in ended.output.splitlines()
-        if line.startswith("imported ") and line.split()[1].isdigit()
+    finished = tuple(
+        int(words[1])
+        for words in (line.split() for line in ended.output.splitlines())
+        if len(words) == 2 and words[0] in ("imported", "failed") and words[1].isdigit()
     )
     stuck = None
     if ended.wall_timeout:
-        stuck = next((n for n in numbers if n not in imported), None)
-    return ProbeResult(imported, stuck, failed=not ended.wall_timeout and ended.exit_code != 0)
+        stuck = next((n for n in numbers if n not in finished), None)
+    return ProbeResult(finished, stuck)
 
 
 def build_pristine_tree(pristine: Tree, student_modules: Path, dest: Path) -> tuple[Path, dict]:
