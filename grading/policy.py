@@ -14,7 +14,8 @@ or the objects of other modules — is refused here with one plain line per use,
 The rules (one table, `MODULE_IMPORTS`, says which extra standard-library modules the
 course's own reference solutions need, module by module):
 - imports: numpy, math, `BASE_IMPORTS`, the module's row of `MODULE_IMPORTS`, and
-  `tinytorch.<ns>` where <ns> is exported by the module itself or a prerequisite;
+  `tinytorch.<ns>` where <ns> is exported by the module itself or a prerequisite, and the
+  course's own helper `tinytorch._cells` (`part_of`, which extends course classes only);
 - names no exercise needs: `REFUSED_NAMES` (`__import__`, exec, eval, compile, globals,
   locals, breakpoint, `__builtins__`, ...); `vars()` without an argument;
 - attributes that escape the object model (`ESCAPE_ATTRIBUTES`: `__subclasses__`,
@@ -38,6 +39,8 @@ import ast
 import importlib.util
 from dataclasses import dataclass
 
+# The course's own helpers that module files import (one class across notebook cells).
+COURSE_HELPERS = frozenset({"tinytorch._cells"})
 BASE_IMPORTS = frozenset(
     {
         "__future__",
@@ -175,7 +178,7 @@ class _Checker(ast.NodeVisitor):
     def _check_import(self, node: ast.AST, name: str) -> bool:
         top = name.split(".")[0]
         if name.startswith("tinytorch"):
-            if name in self.namespaces:
+            if name in self.namespaces or name in COURSE_HELPERS:
                 return True
             self.refuse(
                 node,

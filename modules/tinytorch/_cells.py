@@ -14,6 +14,7 @@ the decorated name stays bound to the small part class, which nothing else uses.
 
 from __future__ import annotations
 
+import re
 import types
 
 # What Python puts into every class body by itself: never copied.
@@ -34,11 +35,21 @@ CLASS_MACHINERY = frozenset(
 )
 
 
+COURSE_MODULE = re.compile(r"tinytorch\.m\d\d_\w+")  # a module file's import name (_loader.py)
+
+
 def part_of(target: type):
     """Class decorator: copy the decorated class body's members onto `target`.
 
-    Raises TypeError for a method that uses zero-argument `super()`: inside a part it would
-    refer to the part, not to `target` (write `super(Target, self)` instead)."""
+    Raises TypeError when `target` is not a class of a course module file (a part may extend
+    the course's own classes only, never NumPy's or the standard library's), and for a method
+    that uses zero-argument `super()`: inside a part it would refer to the part, not to
+    `target` (write `super(Target, self)` instead)."""
+    if not (isinstance(target, type) and COURSE_MODULE.fullmatch(target.__module__ or "")):
+        raise TypeError(
+            f"@part_of({getattr(target, '__name__', target)!r}): a part extends a class written "
+            f"in a module file of this course, such as Tensor"
+        )
 
     def attach(part: type) -> type:
         for name, value in vars(part).items():
