@@ -8,8 +8,8 @@ object to their own pure renderer (grading/classroom50.py, grading/gradescope.py
    module.yaml files and graded tests from the bundle's pristine copy of the tier, the
    student's source files from the checkout, the tamper check against the bundle's
    `.tinytorch/protected.json`, limits from the bundle's `.tinytorch/course.yaml`;
-2. every milestone the tier ships, `tiny milestone N` as the GitHub workflow runs it, in
-   its own process group under a wall-clock and memory limit, on the same graded tree;
+2. every milestone the tier ships, `tiny milestone N` in the sandbox as the GitHub workflow
+   runs it, under a wall-clock and memory limit, on the same graded tree;
    PASS/FAIL goes into the results object's `milestones`, and a capstone `submission.json`
    a milestone wrote is validated (grading/submission.py) for Gradescope's leaderboard;
 3. the usual outputs (`results.json`, `summary.md`, `classroom_result.json`) into `out`.
@@ -26,10 +26,9 @@ after it; a milestone with no time left is recorded as not run. The worst case (
 module and milestone running to its limit) ends `margin` seconds before the platform's
 limit, so results are always written.
 
-`run_as=USER` runs student code as that unprivileged user: the module runs through the
-grader's sandbox (GradeSettings.run_as, grading/commands/grade.py), the milestones here
-(as root: setgroups/setgid/setuid in the child; otherwise `sudo -n -u USER --`), each in a
-folder owned by that user.
+`run_as=USER` runs student code as that unprivileged user: modules and milestones alike run
+in the grader's sandbox (grading/sandbox/: GradeSettings.run_as for the modules,
+grading/sandbox/milestones.py for the milestones).
 
 `run_milestones` is tested with a stand-in for the process (grading/test_platforms.py),
 the whole run through the built bundles (scripts/test_platform_bundles.py).
@@ -38,9 +37,6 @@ the whole run through the built bundles (scripts/test_platform_bundles.py).
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -49,8 +45,8 @@ from pathlib import Path
 from grading.commands.grade import GradeSettings, grade, write_outputs
 from grading.course_config import CourseConfig, find_course_config, load_course_config
 from grading.milestone_verdicts import milestone_record
-from grading.sandbox import child_environment, memory_limit_supported
 from grading.sandbox.milestones import DEFAULT_TIMEOUT
+from grading.sandbox.milestones import run_milestone as sandboxed_milestone
 from grading.schemas import validate
 from grading.submission import SubmissionError, load_submission
 
@@ -117,13 +113,6 @@ class PlatformGrade:
 
 
 # ---- milestones ---------------------------------------------------------------------------
-#
-# The record of a milestone run and its name are grading/milestone_verdicts.py's, exactly as
-# `tiny grade --milestones` makes them in the GitHub workflow. Only the process differs:
-# here the child imports the bundle's grader and milestones (PYTHONPATH from
-# grading/sandbox/run.py, working directory outside the checkout, so `python -m` cannot pick up
-# the student's copy of grading/), under the course's memory limit, in its own process
-# group that is killed afterwards.
 
 
 def milestone_name(path: Path) -> str:
@@ -142,94 +131,23 @@ def shipped_milestones(pristine: Path, course: CourseConfig | None) -> dict[int,
     return found
 
 
-def _privileged() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def _child_setup(memory_bytes: int | None, run_as: str | None):
-    """What the milestone child does between fork and exec: the memory limit, and as root
-    the switch to `run_as` (groups, group, user: in that order, or setuid drops the right
-    to change the others)."""
-    limit_memory = memory_bytes is not None and memory_limit_supported()
-    user = None
-    if run_as is not None and _privileged():
-        import pwd
-
-        user = pwd.getpwnam(run_as)  # KeyError: no such user (setup.sh creates it)
-    if not limit_memory and user is None:
-        return None
-
-    def setup() -> None:  # in the child, between fork and exec
-        if limit_memory:
-            import resource
-
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        if user is not None:
-            os.setgroups([])
-            os.setgid(user.pw_gid)
-            os.setuid(user.pw_uid)
-
-    return setup
-
-
-def _hand_over(folder: Path, run_as: str | None) -> list[str]:
-    """Give `folder` to `run_as` (it is where the milestone writes); the command prefix
-    that runs a process as that user: `sudo -n -u USER --` unless this process is root."""
-    if run_as is None:
-        return []
-    if _privileged():
-        import pwd
-
-        user = pwd.getpwnam(run_as)
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        return []
-    subprocess.run(["sudo", "-n", "chown", run_as, str(folder)], check=False)
-    return ["sudo", "-n", "-u", run_as, "--"]
-
-
 def run_milestone(
     number: int,
     modules_root: Path,
-    cwd: Path,
+    folder: Path,
     timeout: float = MILESTONE_TIMEOUT,
     memory_bytes: int | None = None,
     run_as: str | None = None,
-) -> tuple[int, str, float | None]:
-    """`tiny milestone N` with the bundle's grader on the graded tree, in `cwd` (where a
-    milestone writes its files; with `run_as`, owned by and run as that user). Returns
-    (exit code, negative for a signal; its output; the time limit when it was stopped
-    there, else None)."""
-    cwd.mkdir(parents=True, exist_ok=True)
-    log = cwd.parent / f"{cwd.name}.log"  # the parent's: the milestone cannot rewrite it
-    prefix = _hand_over(cwd, run_as)
-    command = [*prefix, sys.executable, "-m", "grading.cli", "milestone", str(number)]
-    env = child_environment(modules_root, {"HOME": str(cwd)} if run_as else None)
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_child_setup(memory_bytes, run_as),
-            start_new_session=True,
-        )
-        timed_out = None
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = timeout
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        except PermissionError:  # the group runs as another user
-            kill = [*prefix, "kill", "-KILL", "--", f"-{process.pid}"]
-            subprocess.run(kill, capture_output=True, check=False)
-        process.wait()
-    output = log.read_text(encoding="utf-8", errors="replace")[-OUTPUT_TAIL:]
-    return process.returncode, output, timed_out
+) -> dict:
+    """`tiny milestone N` on the graded tree in the grader's sandbox, as the workflow runs it
+    (grading/sandbox/milestones.py); what it wrote under out/ is kept in `folder`. Returns
+    its record; its output (the last OUTPUT_TAIL characters) goes to this run's log."""
+    record, output = sandboxed_milestone(
+        number, modules_root, (), run_as, timeout, keep=folder, memory=memory_bytes
+    )
+    output = output[-OUTPUT_TAIL:]
+    print(output, end="" if output.endswith("\n") else "\n", flush=True)
+    return record
 
 
 def run_milestones(
@@ -260,12 +178,7 @@ def run_milestones(
                 entries.append(milestone_record(number, milestone_name(path), None, ""))
                 entries[-1]["message"] = message
                 continue
-        exit_code, output, timed_out = run_milestone(
-            number, modules_root, folder, limit, memory, run_as
-        )
-        print(output, end="" if output.endswith("\n") else "\n", flush=True)
-        code = None if timed_out is not None else exit_code  # None: stopped at the limit
-        entries.append(milestone_record(number, milestone_name(path), code, output))
+        entries.append(run_milestone(number, modules_root, folder, limit, memory, run_as))
         for found in sorted(folder.rglob(SUBMISSION_FILE)):
             try:
                 submission, problem = load_submission(found), None

@@ -13,6 +13,7 @@ import pytest
 
 from grading import classroom50, gradescope, platform_run
 from grading.course_modules import Exercise, ModuleMeta, ModuleMetaError, load_module_meta
+from grading.milestone_verdicts import milestone_record
 from grading.repo import REPO_ROOT
 from grading.results import ModuleRun, RunLimits, build_module, build_results
 from grading.schemas import SchemaError, can_validate, validate
@@ -337,14 +338,14 @@ def test_a_capstone_submission_written_by_a_milestone_is_validated(tmp_path, mon
     (pristine / "milestones" / "m6_submission.py").write_text('TITLE = "Milestone 6"\n')
     document = example_submission("alice")
 
-    def fake_run(number, modules_root, cwd, timeout, memory_bytes, run_as):
-        target = cwd / "out" / "capstone" / "submission.json"
+    def fake_run(number, modules_root, arguments, run_as, timeout, keep, memory):
+        target = keep / "capstone" / "submission.json"  # what keep_outputs copies out
         target.parent.mkdir(parents=True)
         text = dump_submission(document)
         target.write_text(text if valid else text.replace('"accuracy": 0.95', '"accuracy": 7'))
-        return 0, "PASS: submitted\n", None
+        return milestone_record(number, "submission", 0, "PASS: submitted\n"), "PASS: submitted"
 
-    monkeypatch.setattr(platform_run, "run_milestone", fake_run)
+    monkeypatch.setattr(platform_run, "sandboxed_milestone", fake_run)
     course = platform_run.bundle_course(pristine)
     entries, submission, problem = platform_run.run_milestones(
         pristine, tmp_path / "tree", tmp_path / "work", course

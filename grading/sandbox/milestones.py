@@ -1,13 +1,15 @@
 """Run a milestone on a student's modules in the sandbox, and read its verdict back.
 
-    run_milestone(number, modules_root, arguments, run_as=None, keep=None) -> (record, output)
+    run_milestone(number, modules_root, arguments, run_as=None, timeout=900, keep=None,
+                  memory=None) -> (record, output)
 
 A milestone trains the student's own code, so it runs like the graded tests
 (grading/sandbox/run.py `run_child`): an allow-listed environment, `python -s` through the
 trusted bootstrap, an import root holding only the grader's packages (here also
 `milestones` and `datasets`), its own throwaway folder, optionally as an unprivileged
-user, a wall-clock limit. Before anything runs, every module file of the tree must pass the
-static policy (grading/policy.py); a refused file is the milestone's error.
+user, a wall-clock limit and, when given, an address-space limit (`memory` bytes). Before
+anything runs, every module file of the tree must pass the static policy
+(grading/policy.py); a refused file is the milestone's error.
 
 Inside, `tiny milestone N --record verdict.json` writes the record after the milestone's
 own code returned; a run that left no record (the student's code exited or crashed the
@@ -29,7 +31,7 @@ from grading.commands.milestone import available_milestones
 from grading.course_modules import ModuleMetaError, load_all_modules
 from grading.grade_module import ModuleGrader
 from grading.milestone_verdicts import VerdictError, milestone_name, parse_record
-from grading.sandbox.run import read_child_file, run_child
+from grading.sandbox.run import memory_limit_supported, read_child_file, run_child
 
 DEFAULT_TIMEOUT = 900
 PACKAGES = ("grading", "milestones", "datasets")
@@ -63,6 +65,7 @@ def run_milestone(
     run_as: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     keep: Path | None = None,
+    memory: int | None = None,
 ) -> tuple[dict, str]:
     """Run one milestone against the modules in `modules_root`; never raises for a milestone.
     Its threshold and dataset come from the grader's own course configuration."""
@@ -91,7 +94,7 @@ def run_milestone(
             child,
             logs / "output.log",
             timeout,
-            None,
+            memory if memory_limit_supported() else None,
             data,
             run_as,
         )
