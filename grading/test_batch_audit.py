@@ -92,7 +92,7 @@ def course(tmp_path_factory) -> dict:
     (hostile / "modules/01_tensor/sitecustomize.py").write_text(run_me)
     (hostile / "modules/01_tensor/helper.py").write_text(run_me)
     (hostile / "tinytorch_boot.pth").write_text(f"import os; {run_me}")
-    (hostile / "grading/plugin.py").write_text(run_me)
+    (hostile / "grading/sandbox/plugin.py").write_text(run_me)
     (hostile / TESTS).write_text(f"{run_me}def test_free():\n    pass\n")
     workflow = hostile / ".github/workflows/classroom.yml"
     workflow.write_text(workflow.read_text() + "# edited\n")
@@ -150,7 +150,7 @@ def test_nothing_of_the_repository_runs_but_the_student_file(course, graded):
             ".github/workflows/classroom.yml (modified)",
             "README.md (deleted)",
             "conftest.py (added)",
-            "grading/plugin.py (modified)",
+            "grading/sandbox/plugin.py (modified)",
             "modules/01_tensor/helper.py (added)",
             "modules/01_tensor/sitecustomize.py (added)",
             f"{TESTS} (modified)",

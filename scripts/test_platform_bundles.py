@@ -248,7 +248,7 @@ def test_classroom50_stubs_score_zero_even_with_an_edited_test_file(built, tmp_p
     assert payload["score"] == 0 and not any(t["passed"] for t in payload["tests"])
     body = (repo / "release-body.md").read_text(encoding="utf-8")
     assert "Protected files were changed" in body and "test_01_tensor.py` changed" in body
-    assert "NotImplementedError" in body and "01.1" in body
+    assert "**01.1 storage**: not started (`tiny hint 01.1`)" in body, body
 
 
 def test_classroom50_broken_submission_gets_a_readable_result(built, tmp_path):
