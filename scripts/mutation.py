@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `grading` and `scripts` i
 
 from grading.course_config import TEMPLATE_CONFIG  # noqa: E402
 from grading.course_modules import ModuleMeta, ModuleMetaError, load_module_meta  # noqa: E402
-from scripts.stubs import StubError, find_regions  # noqa: E402
+from scripts.stubs import MARKER, StubError, find_regions  # noqa: E402
 
 CATALOGUE = "mutants.yaml"
 REQUIRED = ("id", "exercise", "bug", "find", "replace")
@@ -217,14 +217,22 @@ def _problems(mutant, at, source, regions, exercises, seen, meta) -> list[str]:
         offset, block, _ = places[0]
         start = source.count("\n", 0, offset)
         stop = start + block.rstrip("\n").count("\n")
-        inside = [r for r in regions if r.begin < start and stop < r.end]
-        if not inside or inside[0].exercise_id != mutant.exercise:
+        inside = [r for r in regions if r.begin <= start and stop <= r.end]
+        if _markers(mutant.find) != _markers(mutant.replace):
+            found.append(
+                f"{at}: {name}: replace must keep the solution markers of find as they are"
+            )
+        elif not inside or inside[0].exercise_id != mutant.exercise:
             actual = f"the region of {inside[0].exercise_id}" if inside else "no solution region"
             found.append(
                 f"{at}: {name}: find text is at {meta.source}:{start + 1}, in {actual}; a "
                 f"student bug changes their own code: the solution region of {mutant.exercise}"
             )
     return found
+
+
+def _markers(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if MARKER.search(line)]
 
 
 def catalogued_modules(modules_root: Path, wanted: Iterable[str] | None = None) -> list[ModuleMeta]:
