@@ -93,7 +93,19 @@ def run_rule(name: str, inputs, *args, upstream=None, **kwargs):
     if upstream is None:
         upstream = np.random.default_rng(7).standard_normal(out.shape).astype(np.float32)
     upstream = np.asarray(upstream, dtype=np.float32)
-    return out, upstream, out.grad_fn.backward(upstream)
+    try:
+        grads = out.grad_fn.backward(upstream)
+    except NotImplementedError:
+        raise
+    except Exception as error:  # a clear line instead of NumPy's bare AxisError/ValueError
+        shapes = [x.shape for x in inputs if isinstance(x, Tensor)]
+        pytest.fail(
+            f"{name}'s backward rule raised {type(error).__name__}: {error} — for inputs of "
+            f"shapes {shapes} and an upstream gradient of shape {upstream.shape} (1-D "
+            f"operands and stacks of matrices need their own care)",
+            pytrace=False,
+        )
+    return out, upstream, grads
 
 
 def check_rule(name: str, arrays, *args, **kwargs) -> None:
@@ -262,6 +274,24 @@ def test_05_4_matmul_of_two_matrices(without_your_unbroadcast):
     np.testing.assert_allclose(grad_b, a.data.T @ upstream, err_msg="dB = Aᵀ @ grad, shape (2, 4)")
     rng = np.random.default_rng(5)
     check_rule("matmul", [rng.standard_normal((4, 3)), rng.standard_normal((3, 5))])
+
+
+@exercise("05.4")
+def test_05_4_matmul_of_square_matrices_needs_the_right_transpose(without_your_unbroadcast):
+    """With square matrices every shape lines up, so only the values show a transpose
+    in the wrong place (grad @ B instead of grad @ Bᵀ, B @ grad instead of Aᵀ @ grad)."""
+    a = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = Tensor([[0.0, 1.0], [-2.0, 5.0]], requires_grad=True)
+    upstream = np.array([[1.0, -1.0], [2.0, 0.5]], dtype=np.float32)
+    _, _, (grad_a, grad_b) = run_rule("matmul", [a, b], upstream=upstream)
+    np.testing.assert_allclose(
+        grad_a, upstream @ b.data.T, err_msg="(2, 2) @ (2, 2): dA = grad @ Bᵀ"
+    )
+    np.testing.assert_allclose(
+        grad_b, a.data.T @ upstream, err_msg="(2, 2) @ (2, 2): dB = Aᵀ @ grad"
+    )
+    rng = np.random.default_rng(8)
+    check_rule("matmul", [rng.standard_normal((2, 3, 3)), rng.standard_normal((3, 3))])
 
 
 @exercise("05.4")
@@ -856,6 +886,22 @@ def test_05_10_numerical_gradient_of_known_functions():
     np.testing.assert_allclose(grad_a, [[0.5, -1.0], [0.5, -1.0]], atol=1e-3)
     np.testing.assert_allclose(grad_b, [4.0, 6.0], atol=1e-3)
     assert grad_a.dtype == np.float64 and grad_a.shape == (2, 2)
+
+
+@exercise("05.10")
+def test_05_10_numerical_gradient_is_a_central_difference():
+    # For x³ a central difference is 3x² + eps² exactly; a forward one, (f(x + eps) -
+    # f(x)) / eps, is 3x² + 3x·eps + eps²: a large eps makes the difference visible.
+    x = Tensor([3.0, -1.0])
+    (grad,) = numerical_gradient(lambda t: (t * t * t).sum(), [x], eps=0.1)
+    central = 3 * np.array([3.0, -1.0]) ** 2 + 0.1**2
+    np.testing.assert_allclose(
+        grad,
+        central,
+        rtol=1e-4,
+        err_msg="d(x³)/dx at x = [3, -1] with eps = 0.1: a central difference (f(x + eps) "
+        "- f(x - eps)) / (2·eps) gives [27.01, 3.01]; a forward difference gives [27.91, 2.71]",
+    )
 
 
 @exercise("05.10")

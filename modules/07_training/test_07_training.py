@@ -213,6 +213,42 @@ def test_07_3_train_step_is_one_update_with_the_scheduled_lr():
 
 
 @exercise("07.3")
+def test_07_3_train_step_clips_this_batchs_gradients_before_the_update(monkeypatch):
+    x, y = regression_data(6)
+    y = y * 100.0  # large errors: the gradient norm is far above max_norm
+    model = HandLinear(3, 2)
+    w0, b0 = model.w.data.copy(), model.b.data.copy()
+    norms_seen = []
+
+    def reference_clip(params, max_norm):  # stands in for your 07.2
+        grads = [p.grad for p in params if p.grad is not None]
+        norm = float(np.sqrt(sum(np.sum(g.data.astype(np.float64) ** 2) for g in grads)))
+        norms_seen.append(norm)
+        if norm > max_norm:
+            for g in grads:
+                g.data *= max_norm / norm
+        return norm
+
+    monkeypatch.setitem(train_step.__globals__, "clip_grad_norm", reference_clip)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    train_step(model, HandMSE(model), optimizer, Tensor(x), Tensor(y), max_norm=1.0)
+    w_ref, b_ref, _ = reference_sgd(w0, b0, x, y, [np.arange(6)], [1.0])  # w0 - gradient
+    grad_w, grad_b = w0 - w_ref, b0 - b_ref
+    norm = float(np.sqrt(np.sum(grad_w**2) + np.sum(grad_b**2)))
+    assert len(norms_seen) == 1 and norms_seen[0] == pytest.approx(norm, rel=1e-4), (
+        f"with max_norm=1.0, clip_grad_norm should be called once, after loss.backward(), "
+        f"on this batch's gradients (norm {norm:.4g}); it saw norms {norms_seen}"
+    )
+    np.testing.assert_allclose(
+        model.w.data,
+        w0 - 0.1 * grad_w / norm,
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg=f"one SGD step (lr 0.1) with the gradient clipped from norm {norm:.4g} to 1.0",
+    )
+
+
+@exercise("07.3")
 def test_07_3_train_epoch_matches_minibatch_sgd():
     x, y = regression_data(10)
     model = HandLinear(3, 2)
