@@ -197,7 +197,9 @@ def test_02_2_sigmoid_slope_is_s_times_1_minus_s():
 def test_02_3_tanh_matches_numpy():
     values = moderate_inputs(shape=(3, 7))
     out = Tanh()(Tensor(values))
-    assert out.shape == (3, 7) and out.dtype == np.float32
+    assert out.shape == (3, 7) and out.dtype == np.float32, (
+        f"Tanh of a (3, 7) tensor should be float32 of shape (3, 7), got {out.dtype} {out.shape}"
+    )
     np.testing.assert_allclose(out.data, np.tanh(values), rtol=1e-5, atol=1e-6)
 
 
@@ -278,7 +280,9 @@ def test_02_4_gelu_slope_matches_the_derivative_of_the_formula(tensor_ops_tanh):
 def test_02_4_gelu_matches_the_tanh_formula(numpy_tanh):
     values = np.linspace(-6, 6, 49)
     out = GELU()(Tensor(values))
-    assert out.shape == (49,) and out.dtype == np.float32
+    assert out.shape == (49,) and out.dtype == np.float32, (
+        f"GELU of a (49,) tensor should be float32 of shape (49,), got {out.dtype} {out.shape}"
+    )
     np.testing.assert_allclose(out.data, gelu_reference(values), rtol=1e-5, atol=1e-6)
     exact = [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in values]
     np.testing.assert_allclose(
