@@ -228,6 +228,13 @@ def _problems(mutant, at, source, regions, exercises, seen, meta) -> list[str]:
                 f"{at}: {name}: find text is at {meta.source}:{start + 1}, in {actual}; a "
                 f"student bug changes their own code: the solution region of {mutant.exercise}"
             )
+        try:
+            compile(mutant.apply(source), f"{meta.source} with mutant {mutant.id}", "exec")
+        except SyntaxError as error:
+            found.append(
+                f"{at}: {name}: the mutated source is not valid Python ({error.msg}, line "
+                f"{error.lineno}): a syntax error is not a student bug the tests should catch"
+            )
     return found
 
 
