@@ -464,6 +464,21 @@ def test_05_7_topological_order_lists_every_tensor_once_before_its_parents():
 
 
 @exercise("05.7")
+def test_05_7_topological_order_leaves_out_tensors_that_need_no_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    constant = Tensor([3.0, 4.0])  # requires_grad=False, like a mask or a target
+    product = multiplied(x, constant)
+    order = autograd.topological_order(summed(product))
+    assert any(t is x for t in order) and any(t is product for t in order), (
+        "the order lists x and x * constant, which require grad"
+    )
+    assert not any(t is constant for t in order), (
+        "the order lists only tensors that require grad: the constant [3, 4] "
+        "(requires_grad=False) is a parent of x * constant but takes no part"
+    )
+
+
+@exercise("05.7")
 def test_05_7_a_chain_of_ten_thousand_operations_needs_no_recursion():
     x = Tensor(1.5, requires_grad=True)
     y = x

@@ -286,6 +286,43 @@ def test_07_3_train_epoch_matches_minibatch_sgd():
 
 
 @exercise("07.3")
+def test_07_3_train_epoch_passes_schedule_and_max_norm_to_every_step(monkeypatch):
+    calls = []
+
+    def recording_step(model, loss_fn, optimizer, inputs, targets, **options):
+        calls.append((len(inputs), options))
+        return 1.0
+
+    monkeypatch.setitem(train_epoch.__globals__, "train_step", recording_step)
+    x, y = regression_data(10)
+
+    def schedule(step):
+        return 0.1
+
+    model = HandLinear(3, 2)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    train_epoch(
+        model,
+        HandMSE(model),
+        optimizer,
+        x,
+        y,
+        batch_size=4,
+        rng=np.random.default_rng(0),
+        schedule=schedule,
+        max_norm=2.5,
+    )
+    assert [size for size, _ in calls] == [4, 4, 2], (
+        f"10 samples in batches of 4: train_step on batches of 4, 4 and 2, got "
+        f"{[size for size, _ in calls]}"
+    )
+    for _, options in calls:
+        assert options.get("schedule") is schedule and options.get("max_norm") == 2.5, (
+            f"train_epoch must hand schedule and max_norm=2.5 to every train_step, got {options}"
+        )
+
+
+@exercise("07.3")
 def test_07_3_a_nan_loss_stops_before_the_update():
     x, y = regression_data(4)
     y[0, 0] = np.nan
