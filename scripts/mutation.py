@@ -23,7 +23,8 @@ student's grade. Outcomes: killed (the module scores less than its maximum), sur
 points: a missing test), crashed (the grader reported status "error": a fault of the grader
 or of this tool). The unmutated tree is graded first and must score full points.
 
-Exit code: 0 every module's kill rate >= --min-rate and nothing crashed; 1 a rate below it;
+Exit code: 0 every module's kill rate >= --min-rate and nothing crashed; 1 a rate below it
+(or, with --equivalents, a mutant declared equivalent that the tests tell apart);
 2 an invalid catalogue, a crash, or a reference that does not score full points.
 Cost: one `tiny grade` of one module per mutant (about 2-20 s each); --jobs runs several.
 """
@@ -401,6 +402,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"lowest acceptable kill rate per module (default {DEFAULT_MIN_RATE})",
     )
     parser.add_argument("--check", action="store_true", help="only validate the catalogues")
+    parser.add_argument(
+        "--equivalents",
+        action="store_true",
+        help="also grade mutants declared equivalent; one that loses points is declared wrongly",
+    )
     parser.add_argument("--root", default=str(ROOT), help="course repository (default: this one)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list killed mutants too")
     args = parser.parse_args(argv)
@@ -438,14 +444,19 @@ def main(argv: list[str] | None = None) -> int:
         if failures:
             print("the reference must score full points first:\n" + "\n".join(failures))
             return 2
-        runnable = [m for m in mutants if m.equivalent is None]
-        outcomes = list(pool.map(lambda m: _progress(run_mutant(course_root, m)), runnable))
+        runnable = [m for m in mutants if m.equivalent is None or args.equivalents]
+        graded = list(pool.map(lambda m: _progress(run_mutant(course_root, m)), runnable))
+    outcomes = [o for o in graded if o.mutant.equivalent is None]
     equivalents = [m for m in mutants if m.equivalent is not None]
+    wrong = [o.mutant.label for o in graded if o.mutant.equivalent and o.status != "survived"]
     print(report(outcomes, equivalents, args.verbose))
     print(f"{len(outcomes)} mutants graded in {time.monotonic() - start:.0f} s ({args.jobs} jobs)")
     if any(o.status == "crashed" for o in outcomes):
         print("FAIL: the grader crashed on a mutant (see CRASHED above)")
         return 2
+    if wrong:
+        print(f"FAIL: declared equivalent but told apart by the tests: {', '.join(wrong)}")
+        return 1
     low = []
     for meta in metas:
         killed, counted = kill_rate([o for o in outcomes if o.mutant.module == meta])

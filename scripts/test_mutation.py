@@ -164,3 +164,15 @@ def test_end_to_end_a_killed_and_a_surviving_mutant(tmp_path: Path, capsys):
     assert "SURVIVED  footprint-same-bytes (01.7): counts bytes with nbytes" in out, out
     assert "equivalent footprint-declared-equivalent (01.7)" in out, out
     assert mutation.main(["--root", str(tmp_path), "--mutants", "footprint-counts-entries"]) == 0
+    only_equivalent = ["--mutants", "footprint-declared-equivalent", "--equivalents"]
+    assert mutation.main(["--root", str(tmp_path), *only_equivalent]) == 0, (
+        "a truly equivalent mutant survives: the declaration holds"
+    )
+    catalogue = tmp_path / "modules" / TENSOR.name / mutation.CATALOGUE
+    wrongly = ONE_KILLED_ONE_SURVIVING.replace(
+        "      return self.size\n", "      return self.size\n    equivalent: it is not\n", 1
+    )
+    catalogue.write_text(wrongly, encoding="utf-8")
+    chosen = ["--mutants", "footprint-counts-entries", "--equivalents"]
+    assert mutation.main(["--root", str(tmp_path), *chosen]) == 1
+    assert "declared equivalent but told apart by the tests" in capsys.readouterr().out

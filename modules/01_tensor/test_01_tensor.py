@@ -45,6 +45,15 @@ def test_01_1_scalars_and_arrays_become_float32():
     )
 
 
+@exercise("01.1")
+def test_01_1_a_float32_array_is_wrapped_without_a_copy():
+    values = np.zeros((100, 10), dtype=np.float32)
+    assert np.shares_memory(Tensor(values).data, values), (
+        "Tensor of a (100, 10) float32 array should keep that array (np.asarray), not copy "
+        "its 4,000 bytes: only other dtypes need converting"
+    )
+
+
 @exercise("01.2")
 def test_01_2_add_and_multiply_broadcast():
     column = Tensor([[1.0], [2.0], [3.0]])  # (3, 1)
