@@ -9,7 +9,8 @@ A plan is a list of `Entry(source, dest, kind)`; the build writes it. Kinds:
   with its own module.yaml and tests, but not graded: the student brings their own file
   over the stub (`tiny carry-forward FROM`, grading/commands/carry_forward.py);
 - "module_yaml": a graded module's module.yaml with course.yaml's overrides written in.
-Never shipped: ANSWERS.md (instructors only), caches, course-infrastructure tests
+Never shipped: ANSWERS.md (instructors only), mutants.yaml (staff mutation catalogues:
+they quote solution lines, see scripts/mutation.py), caches, course-infrastructure tests
 (`test_*.py` outside module folders), the PyTorch oracle tests of the reference
 (`test_oracle_*.py`, staff-only: they need the dev extra), dataset build scripts and
 staff-only commands.
@@ -27,7 +28,14 @@ from grading.course_config import CourseConfig, Tier
 from grading.course_modules import ModuleMeta
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when available
-NEVER = {"ANSWERS.md", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
+NEVER = {
+    "ANSWERS.md",
+    "mutants.yaml",
+    "__pycache__",
+    ".pytest_cache",
+    ".ipynb_checkpoints",
+    ".DS_Store",
+}
 NEVER_SUFFIXES = {".pyc", ".pyo"}
 ORACLE_TESTS = "test_oracle_"  # differential tests of the reference against PyTorch
 # `tiny` subcommands for course staff: they read folders of student repositories, not a tier.
