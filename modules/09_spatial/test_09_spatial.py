@@ -314,6 +314,29 @@ def test_09_7_max_and_average_pooling_values(k, stride):
 
 
 @exercise("09.7")
+def test_09_7_pooling_with_a_rectangular_kernel():
+    x = np.random.default_rng(14).permutation(70).reshape(1, 2, 5, 7) / 7.0  # no ties
+    for name, pool, reduce in (("max", max_pool2d, np.max), ("average", avg_pool2d, np.mean)):
+        out = pool(Tensor(x), (2, 3), 1)
+        expected = reduce(_windows(x, 2, 3, 1, 0), axis=(4, 5))
+        assert out.shape == expected.shape == (1, 2, 4, 5), (
+            f"{name} pooling with a 2×3 kernel, stride 1 on 5×7 gives (1, 2, 4, 5), got {out.shape}"
+        )
+        np.testing.assert_allclose(
+            out.data,
+            expected,
+            rtol=1e-5,
+            err_msg=f"{name} pooling over 2 rows × 3 columns: a window has KH·KW = 6 entries, "
+            f"and offset (ki, kj) is number ki·KW + kj",
+        )
+    leaf = _leaves(x)
+    assert gradient_check(lambda a: max_pool2d(a, (2, 3), 1), *leaf) < 1e-2, (
+        "max pooling with a 2×3 kernel sends each window's gradient to the wrong entry: "
+        "the forward and backward passes must number the offsets the same way (ki·KW + kj)"
+    )
+
+
+@exercise("09.7")
 def test_09_7_max_pooling_sends_gradient_to_the_maximum_only():
     x = Tensor([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 1.0]]]], requires_grad=True)
     pooled = MaxPool2d(2)(x)
