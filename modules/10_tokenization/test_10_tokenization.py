@@ -139,6 +139,19 @@ def test_10_5_merges_the_most_frequent_pair_first_ties_to_the_smaller_pair():
 
 
 @exercise("10.5")
+def test_10_5_counts_a_repeated_chunk_as_often_as_it_occurs():
+    tokenizer = BPETokenizer().train("xy xy xy xy pq pr ps", vocab_size=261)
+    x, y, space, p = byte_id("x"), byte_id("y"), byte_id(" "), byte_id("p")
+    # chunks: "xy" once, " xy" three times, " pq", " pr", " ps" once each.
+    # (x, y) occurs 1 + 3 = 4 times; (" ", p) 3 times, but in three distinct chunks.
+    assert tokenizer.merges == {(x, y): 260}, (
+        f"(x, y) occurs 4 times in the corpus and (' ', p) 3 times, so (x, y) = ({x}, {y}) "
+        f"is merged first; got merges {tokenizer.merges} (the pair ({space}, {p}) is ' p'). "
+        f"Weight each distinct chunk's pairs by how often the chunk occurs"
+    )
+
+
+@exercise("10.5")
 def test_10_5_stops_when_nothing_is_left_and_forgets_earlier_merges():
     tokenizer = BPETokenizer().train("aaa", vocab_size=1000)
     a = byte_id("a")
