@@ -228,3 +228,8 @@ def test_12_5_measured_score_bytes_quadruple_as_n_doubles():
     assert measure_score_bytes(16, head_dim=64) == measure_score_bytes(16, head_dim=4), (
         "the score matrix does not depend on the head dimension"
     )
+    batched = measure_score_bytes(16, head_dim=4, num_heads=2, batch_size=3)
+    assert batched == 3 * 2 * 16 * 16 * 4, (
+        f"batch 3, 2 heads, N = 16: 3 · 2 · 16² · 4 = {3 * 2 * 16 * 16 * 4} bytes of scores, "
+        f"measured {batched}. Build Q and K of shape (batch_size, num_heads, N, head_dim)"
+    )
