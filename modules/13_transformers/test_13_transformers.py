@@ -75,6 +75,22 @@ def test_13_1_layer_norm_matches_reference():
 
 
 @exercise("13.1")
+def test_13_1_eps_is_added_to_the_variance_inside_the_square_root():
+    x = _x(10, (3, 8)) * 0.003  # variance about 1e-5, as small as eps
+    var = x.var(axis=-1, keepdims=True)
+    expected = (x - x.mean(axis=-1, keepdims=True)) / np.sqrt(var + 1e-5)
+    got = LayerNorm(8)(Tensor(x)).data
+    np.testing.assert_allclose(
+        got,
+        expected,
+        rtol=1e-3,
+        atol=1e-4,
+        err_msg=f"input of shape (3, 8) with variances {var.ravel()} (close to eps = 1e-5): "
+        f"expected (x - mean) / sqrt(variance + eps), not / (sqrt(variance) + eps)",
+    )
+
+
+@exercise("13.1")
 def test_13_1_gradient_check_of_layer_norm():
     norm = LayerNorm(5)
     norm.gamma.data, norm.beta.data = _x(3, (5,)), _x(4, (5,))
@@ -185,6 +201,24 @@ def test_13_4_gpt_forward_embeds_runs_blocks_and_scores_the_vocabulary():
 
 
 @exercise("13.4")
+def test_13_4_each_block_reads_the_previous_blocks_output():
+    model = _gpt_with_stand_ins(layers=3)
+    model.blocks = [Scale(2.0), Scale(3.0), Scale(5.0)]
+    ids = np.array([[1, 2, 3]])
+    logits = model(ids)
+    x = model.token_embedding.weight.data[ids] + model.position.weight.data[:3]
+    expected = (2.0 * 30.0 * x) @ model.lm_head.weight.data + model.lm_head.bias.data
+    np.testing.assert_allclose(
+        logits.data,
+        expected,
+        rtol=1e-4,
+        atol=1e-5,
+        err_msg="three stand-in blocks scaling by 2, 3 and 5 must scale the (1, 3, 8) "
+        "embeddings by 30 in all: x = block(x, mask) for each block in turn",
+    )
+
+
+@exercise("13.4")
 def test_13_4_gpt_trains_every_position_at_once():
     model = _gpt_with_stand_ins(max_len=5)
     ids = Tensor(np.array([[3, 1, 2, 0, 7]]))
@@ -257,6 +291,17 @@ def test_13_5_generate_appends_one_token_per_step():
     assert model.lengths == [2, 3, 4, 4, 4, 4], "feed only the last max_len ids to the model"
     sampled = [generate(Bigram(table), [[4]], 5, temperature=1.0, rng=11) for _ in range(2)]
     np.testing.assert_array_equal(sampled[0], sampled[1], err_msg="seeded generation repeats")
+
+
+@exercise("13.5")
+def test_13_5_every_step_draws_a_new_random_number():
+    model = Bigram(np.zeros((5, 5)), max_len=4)  # every token equally likely at every step
+    out = generate(model, [[0]], 40, temperature=1.0, rng=3)[0, 1:]
+    counts = np.bincount(out, minlength=5)
+    assert (counts > 0).sum() >= 4, (
+        f"40 draws from 5 equally likely tokens gave the counts {counts.tolist()}: use one "
+        f"generator for the whole generation (rng), not a new one from a fixed seed each step"
+    )
 
 
 # ---- 13.6 memory by layer -------------------------------------------------------------------
