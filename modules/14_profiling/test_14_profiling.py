@@ -81,6 +81,18 @@ def test_14_1_median_of_timed_repeats_after_untimed_warmup():
 
 
 @exercise("14.1")
+def test_14_1_one_slow_sample_does_not_move_the_median():
+    counter = {"calls": 0}
+    clock = FakeClock([0.0, 1.0, 5.0, 15.0, 20.0, 22.0], counter)
+    timing = time_function(lambda: None, warmup=0, repeats=3, clock=clock)
+    assert timing.samples == pytest.approx((1.0, 10.0, 2.0)), f"got samples {timing.samples}"
+    assert timing.median == pytest.approx(2.0), (
+        f"samples (1, 10, 2): the median is 2 (the mean, 4.33, is dragged up by the one slow "
+        f"call); got {timing.median}"
+    )
+
+
+@exercise("14.1")
 def test_14_1_real_clock_and_bad_arguments():
     timing = time_function(sorted, list(range(2000, 0, -1)), repeats=4)
     assert len(timing.samples) == 4 and all(sample > 0 for sample in timing.samples)
@@ -148,6 +160,26 @@ def test_14_2_leaves_tracing_as_it_found_it():
         tracemalloc.stop()
 
 
+@exercise("14.2")
+def test_14_2_earlier_memory_and_earlier_peaks_do_not_count():
+    if tracemalloc.is_tracing():  # pytest run with PYTHONTRACEMALLOC: nothing to check here
+        pytest.skip("tracemalloc was already on when the test started")
+    tracemalloc.start()
+    try:
+        kept = np.ones(2_000_000, dtype=np.float32)  # 8 MB traced and alive before the call
+        spike = np.ones(10_000_000, dtype=np.float32)  # a 40 MB peak before the call
+        del spike
+        peak = measure_memory(np.ones, 500_000).peak_bytes  # 4 MB of float64 ones
+    finally:
+        tracemalloc.stop()
+    assert kept.size == 2_000_000
+    assert 4_000_000 <= peak < 4_000_000 + SLACK, (
+        f"with 8 MB already traced and an earlier 40 MB peak, a call allocating 4 MB should "
+        f"report about 4,000,000 B, got {peak:,}: subtract the traced memory before the call "
+        f"and reset the peak (tracemalloc.reset_peak) before calling fn"
+    )
+
+
 # ---- 14.3 FLOP formulas ----------------------------------------------------------------------
 
 
@@ -193,6 +225,15 @@ def test_14_4_counts_every_matmul_of_a_call():
 
 
 @exercise("14.4")
+def test_14_4_a_matrix_broadcast_over_a_batch():
+    counted = count_flops(lambda: Tensor(np.ones((4, 3))) @ Tensor(np.ones((2, 3, 5))))
+    assert counted.flops == 2 * 3 * (2 * 4 * 5), (
+        f"(4, 3) @ (2, 3, 5) gives a (2, 4, 5) result, each entry a sum of 3 products: "
+        f"2 · 3 · 40 = 240 FLOPs, got {counted.flops}"
+    )
+
+
+@exercise("14.4")
 def test_14_4_counts_the_im2col_convolution_and_restores_matmul():
     before = Tensor.matmul
     conv = Conv2d(3, 8, 3, padding=1, rng=0)
@@ -234,7 +275,7 @@ def test_14_5_one_row_per_layer_from_the_three_instruments(monkeypatch):
 
     def fake_time(fn, *args, warmup=1, repeats=5, clock=None):
         timed.append((warmup, repeats, clock))
-        return Timing(0.25, (0.25,), fn(*args))
+        return Timing(0.25, (0.5, 0.25, 0.125), fn(*args))
 
     def fake_memory(fn, *args):
         return MemoryUse(1000, fn(*args))
@@ -252,7 +293,8 @@ def test_14_5_one_row_per_layer_from_the_three_instruments(monkeypatch):
     assert [row.name for row in rows] == ["0:Linear", "1:ReLU", "2:Recorder", "3:Linear"]
     assert all(isinstance(row, LayerProfile) for row in rows)
     assert [(row.flops, row.seconds, row.peak_bytes) for row in rows] == [(7, 0.25, 1000)] * 4, (
-        "flops from count_flops, seconds = the median of time_function, peak from measure_memory"
+        "flops from count_flops, seconds = the median of time_function (0.25 of samples "
+        "0.5, 0.25, 0.125), peak from measure_memory"
     )
     assert [row.output_bytes for row in rows] == [60, 60, 60, 40], (
         "output_bytes is the memory_footprint() of each layer's output: (5, 3), (5, 3), "
