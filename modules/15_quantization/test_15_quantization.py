@@ -9,8 +9,8 @@ test_integration_15.py (not graded) quantizes a trained MLP with every piece rea
 import numpy as np
 import pytest
 
-from tinytorch.core import Tensor, enable_autograd
-from tinytorch.nn import Linear, ReLU, Sequential
+from tinytorch.core import Tensor, enable_autograd, is_grad_enabled
+from tinytorch.nn import Linear, Module, ReLU, Sequential
 from tinytorch.quantization import (
     QuantizationReport,
     QuantizedLinear,
@@ -196,6 +196,24 @@ def test_15_4_records_the_input_range_of_every_linear():
     )
 
 
+@exercise("15.4")
+def test_15_4_calibration_runs_without_building_a_graph():
+    seen = []
+
+    class Spy(Module):
+        def forward(self, x):
+            seen.append(is_grad_enabled())
+            return x
+
+    model = Sequential(_linear([[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]), Spy())
+    ranges = calibrate(model, [np.ones((2, 2)), np.zeros((1, 2))])
+    assert ranges == {0: (0.0, 1.0)}, f"inputs of ones and zeros span (0.0, 1.0), got {ranges}"
+    assert seen == [False, False], (
+        f"calibration only reads ranges: run the forward passes under no_grad() (autograd was "
+        f"on during {seen.count(True)} of {len(seen)} passes)"
+    )
+
+
 # ---- 15.5 QuantizedLinear --------------------------------------------------------------------
 
 
@@ -306,9 +324,13 @@ def test_15_6_replaces_each_linear_using_its_calibrated_range(monkeypatch):
     monkeypatch.setitem(quantize_model.__globals__, "QuantizedLinear", FakeQuantizedLinear)
     relu = ReLU()
     model = Sequential(Linear(3, 4, rng=0), relu, Linear(4, 2, rng=1))
-    batch = np.ones((5, 3))
-    converted = quantize_model(model, [batch])
-    assert calls["calibrate"][0] is model and len(calls["calibrate"][1]) == 1
+    batches = [np.ones((5, 3)), np.zeros((2, 3))]
+    converted = quantize_model(model, iter(batches))
+    assert calls["calibrate"][0] is model, "calibrate the float model you were given"
+    assert [b.shape for b in calls["calibrate"][1]] == [(5, 3), (2, 3)], (
+        f"calibrate on every batch given, here batches of shapes (5, 3) and (2, 3); "
+        f"calibrate saw {[np.shape(b) for b in calls['calibrate'][1]]}"
+    )
     assert isinstance(converted, Sequential) and converted is not model
     first, middle, last = converted.layers
     assert isinstance(first, FakeQuantizedLinear) and first.linear is model.layers[0]
