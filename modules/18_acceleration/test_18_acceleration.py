@@ -173,6 +173,7 @@ def test_18_4_is_row_major_spots_transposes_and_steps():
         "every other column": (x[:, ::2], False),
         "every other row": (x[::2], False),
         "the first row (length-1 axis)": (x[:1], True),
+        "the first of every other row (its length-1 axis has stride 24)": (x[::2][:1], True),
         "a column-major copy": (np.asfortranarray(x), False),
         "a Tensor": (Tensor(np.ones((2, 5))), True),
     }
@@ -268,6 +269,22 @@ def test_18_6_refuses_outputs_of_different_shapes():
             clock=clock,
         )
     assert "(2, 3)" in str(caught.value) and "(3, 2)" in str(caught.value)
+
+
+@exercise("18.6")
+def test_18_6_refuses_shapes_that_would_broadcast():
+    clock = FakeClock()
+    with pytest.raises(ValueError) as caught:
+        measure_speedup(
+            clock.timed("a", [1.0], np.zeros((1, 3))),
+            clock.timed("b", [1.0], np.zeros((3, 1))),
+            repeats=1,
+            clock=clock,
+        )
+    assert "(1, 3)" in str(caught.value) and "(3, 1)" in str(caught.value), (
+        f"outputs of shapes (1, 3) and (3, 1) broadcast to (3, 3) without an error from NumPy: "
+        f"compare the shapes first and name both; got: {caught.value}"
+    )
 
 
 @exercise("18.6")
