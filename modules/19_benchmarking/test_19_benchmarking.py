@@ -102,6 +102,16 @@ def test_19_2_summary_of_one_to_one_hundred():
 
 
 @exercise("19.2")
+def test_19_2_one_outlier_moves_the_mean_not_the_median():
+    summary = summarize([3.0, 1.0, 100.0, 2.0, 4.0])
+    got = (summary.mean, summary.median, summary.p50, summary.p99)
+    assert got == pytest.approx((22.0, 3.0, 3.0, 96.16)), (
+        f"for samples 1, 2, 3, 4, 100: mean 22, median 3, p50 3 and p99 96.16 (linear "
+        f"interpolation between 4 and 100), got (mean, median, p50, p99) = {got}"
+    )
+
+
+@exercise("19.2")
 def test_19_2_one_sample_and_refusals():
     single = summarize([0.25])
     assert (single.n, single.median, single.std, single.p99) == (1, 0.25, 0.0, 0.25)
@@ -153,6 +163,20 @@ def test_19_3_bootstrap_interval_properties():
     first = bootstrap_interval(skewed, seed=3)
     assert first == bootstrap_interval(skewed, seed=3), "the same seed must give the same interval"
     assert first[0] < math.log(2) < first[1], "the true median of Exp(1) is ln 2 ≈ 0.693"
+
+
+@exercise("19.3")
+def test_19_3_bootstrap_cuts_half_the_rest_from_each_tail():
+    x = np.random.default_rng(1).normal(10.0, 2.0, size=2000)
+    low, high = bootstrap_interval(x, np.mean, confidence=0.5, resamples=500)
+    standard_error = x.std(ddof=1) / math.sqrt(x.size)
+    expected = 2 * 0.6745 * standard_error  # the middle 50% of a normal: ±0.6745 σ
+    assert abs((high - low) / expected - 1.0) < 0.2, (
+        f"a 50% interval for the mean of 2000 normal values should be about "
+        f"{expected:.4f} wide (the 25th to the 75th percentile of 500 resampled means), got "
+        f"({low:.4f}, {high:.4f}), {high - low:.4f} wide. Cut (1 - confidence) / 2 from each "
+        f"tail and reduce each resample (axis=1)"
+    )
 
 
 # ---- 19.4 welch_t_test ----------------------------------------------------------------------
@@ -218,6 +242,16 @@ def test_19_5_separated_and_equal_distributions():
     assert 0.05 < p_same <= 1.0, f"two samples of one distribution: p should be large, got {p_same}"
 
 
+@exercise("19.5")
+def test_19_5_the_statistic_is_used_for_every_split():
+    p = permutation_test([0.0, 0.0, 10.0], [1.0, 1.0, 1.0], resamples=20000, seed=0)
+    assert p == pytest.approx(0.4, abs=0.02), (
+        f"a = [0, 0, 10], b = [1, 1, 1] with the median: 8 of the 20 splits differ by at "
+        f"least the observed 1.0, so p = 0.4; got {p}. Use `statistic` for the observed "
+        f"difference and for every shuffle"
+    )
+
+
 # ---- 19.6 environment ---------------------------------------------------------------------
 
 CPUINFO = """processor\t: 0
@@ -241,7 +275,11 @@ def test_19_6_cpu_model_parses_proc_cpuinfo():
     assert isinstance(fallback, str) and fallback, (
         "without a 'model name' line fall back to platform.processor() or platform.machine()"
     )
-    assert fallback in (platform.processor(), platform.machine(), "unknown")
+    expected = platform.processor() or platform.machine() or "unknown"
+    assert fallback == expected, (
+        f"without a 'model name' line: platform.processor(), else platform.machine(), else "
+        f"'unknown'; here that is {expected!r}, got {fallback!r}"
+    )
 
 
 @exercise("19.6")
