@@ -266,6 +266,26 @@ def test_20_5_document_and_refusals():
     assert "baseline.accuracy" in str(caught.value)
 
 
+@exercise("20.5")
+def test_20_5_a_given_system_is_recorded_as_given():
+    system = {"python": "3.11.9", "numpy": "2.0.0", "cpu": "lab machine", "cores": 8, "os": "x"}
+    document = build_submission(
+        submitter="ada",
+        model={"name": "mlp"},
+        dataset={"name": "d"},
+        profile=[],
+        baseline=metrics(),
+        optimized=metrics(latency_p50_ms=1.0),
+        run={"seed": 0},
+        system=system,
+        created="2027-01-01T00:00:00+00:00",
+    )
+    assert document["system"] == system, (
+        f"the system argument {system} describes the machine that measured the figures: "
+        f"copy it into the document; got {document['system']}"
+    )
+
+
 # ---- 20.6 check_reproduced -----------------------------------------------------------------
 
 
@@ -299,6 +319,21 @@ def test_20_6_each_disagreement_is_named():
     other_run = {**submission_like(), "run": {"seed": 1}}
     problems = check_reproduced(first, other_run)
     assert len(problems) == 1 and "run" in problems[0], problems
+
+
+@exercise("20.6")
+def test_20_6_a_much_faster_rerun_and_the_baseline_count_too():
+    first = submission_like()
+    problems = check_reproduced(first, submission_like(latency_p50_ms=0.1))
+    assert len(problems) == 1 and "optimized.latency_p50_ms" in problems[0], (
+        f"a rerun 10× faster (latency_p50_ms 1.0 vs 0.1) is outside the factor of 5 as much "
+        f"as one 10× slower; got {problems}"
+    )
+    slower_baseline = {**submission_like(), "baseline": metrics(accuracy=0.5)}
+    problems = check_reproduced(first, slower_baseline)
+    assert len(problems) == 1 and "baseline.accuracy" in problems[0], (
+        f"baseline accuracy 0.9 vs 0.5 must be reported too (check both variants); got {problems}"
+    )
 
 
 # ---- the whole pipeline ---------------------------------------------------------------------
