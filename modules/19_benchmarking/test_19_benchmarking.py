@@ -65,14 +65,21 @@ def test_19_1_warmup_runs_are_not_recorded():
         err_msg="record only the timed calls, one duration per call, in order (the 9 s and "
         "8 s warm-up calls must be thrown away)",
     )
-    assert isinstance(durations, np.ndarray) and durations.dtype == np.float64
+    assert isinstance(durations, np.ndarray) and durations.dtype == np.float64, (
+        f"return a float64 NumPy array, got {type(durations).__name__} "
+        f"{getattr(durations, 'dtype', None)}"
+    )
     assert clock.reads == 8, f"read the clock twice per timed call (8), got {clock.reads}"
 
 
 @exercise("19.1")
 def test_19_1_no_warmup_and_bad_arguments():
     clock = FakeClock([0.125, 0.25])
-    np.testing.assert_allclose(measure(clock.work, repeats=2, warmup=0, clock=clock), [0.125, 0.25])
+    np.testing.assert_allclose(
+        measure(clock.work, repeats=2, warmup=0, clock=clock),
+        [0.125, 0.25],
+        err_msg="warmup=0: both calls are timed",
+    )
     with pytest.raises(ValueError):
         measure(clock.work, repeats=0)
 
@@ -84,7 +91,9 @@ def test_19_1_no_warmup_and_bad_arguments():
 def test_19_2_summary_of_one_to_one_hundred():
     values = np.random.default_rng(0).permutation(np.arange(1, 101))  # order must not matter
     summary = summarize(values)
-    assert isinstance(summary, Summary) and summary.n == 100
+    assert isinstance(summary, Summary) and summary.n == 100, (
+        f"a Summary of 100 values: {summary!r}"
+    )
     expected = {
         "mean": 50.5,
         "median": 50.5,
@@ -114,7 +123,10 @@ def test_19_2_one_outlier_moves_the_mean_not_the_median():
 @exercise("19.2")
 def test_19_2_one_sample_and_refusals():
     single = summarize([0.25])
-    assert (single.n, single.median, single.std, single.p99) == (1, 0.25, 0.0, 0.25)
+    got = (single.n, single.median, single.std, single.p99)
+    assert got == (1, 0.25, 0.0, 0.25), (
+        f"one sample 0.25: (n, median, std, p99) = (1, 0.25, 0.0, 0.25), got {got}"
+    )
     for bad in ([], [1.0, float("nan")], [1.0, float("inf")]):
         with pytest.raises(ValueError) as caught:
             summarize(bad)
@@ -154,7 +166,7 @@ def test_19_3_bootstrap_interval_properties():
     x = np.random.default_rng(1).normal(10.0, 2.0, size=2000)
     low, high = bootstrap_interval(x, np.mean)
     t_low, t_high = 9.88489811587804, 10.06151013680965  # t interval of the same data
-    assert low < np.mean(x) < high
+    assert low < np.mean(x) < high, f"({low}, {high}) should contain the sample mean {np.mean(x)}"
     assert abs((high - low) / (t_high - t_low) - 1.0) < 0.15, (
         f"for the mean of 2000 normal values the bootstrap and t intervals nearly agree: "
         f"bootstrap ({low:.4f}, {high:.4f}) vs t ({t_low:.4f}, {t_high:.4f})"
@@ -205,7 +217,7 @@ def test_19_3_bootstrap_cuts_half_the_rest_from_each_tail():
 )
 def test_19_4_welch_known_answers(a, b, expected):
     result = welch_t_test(a, b)
-    assert isinstance(result, WelchResult)
+    assert isinstance(result, WelchResult), f"return a WelchResult, got {result!r}"
     got = (result.statistic, result.df, result.p_value)
     assert got == pytest.approx(expected, rel=1e-6), (
         f"(t, df, p) should be {expected}, got {got}. Check ddof=1, the Welch–Satterthwaite "
@@ -217,7 +229,9 @@ def test_19_4_welch_known_answers(a, b, expected):
 def test_19_4_identical_constant_samples_are_refused():
     with pytest.raises(ValueError) as caught:
         welch_t_test([1.0, 1.0, 1.0], [1.0, 1.0])
-    assert "spread" in str(caught.value) or "identical" in str(caught.value)
+    assert "spread" in str(caught.value) or "identical" in str(caught.value), (
+        f"say the samples have no spread, got: {caught.value}"
+    )
 
 
 # ---- 19.5 permutation_test -----------------------------------------------------------------
@@ -286,11 +300,18 @@ def test_19_6_cpu_model_parses_proc_cpuinfo():
 def test_19_6_environment_describes_this_machine():
     env = environment()
     assert set(env) == {"python", "numpy", "cpu", "cores", "os"}, f"keys: {sorted(env)}"
-    assert env["python"] == platform.python_version()
-    assert env["numpy"] == np.__version__
-    assert env["cores"] == (os.cpu_count() or 1) and isinstance(env["cores"], int)
-    assert env["os"] == platform.platform()
-    assert isinstance(env["cpu"], str) and env["cpu"]
+    expected = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cores": os.cpu_count() or 1,
+        "os": platform.platform(),
+    }
+    for key, value in expected.items():
+        assert env[key] == value, f"environment()[{key!r}] should be {value!r}, got {env[key]!r}"
+    assert isinstance(env["cores"], int), f"cores is an int, got {type(env['cores']).__name__}"
+    assert isinstance(env["cpu"], str) and env["cpu"], (
+        f"cpu is a non-empty name, got {env['cpu']!r}"
+    )
 
 
 # ---- given code, across exercises --------------------------------------------------------
