@@ -60,7 +60,7 @@ def test_08_1_sample_i_is_row_i_of_every_tensor():
     assert len(dataset) == 5, f"5 rows means 5 samples, len gave {len(dataset)}"
     inputs, target = dataset[2]
     assert isinstance(inputs, Tensor) and isinstance(target, Tensor), "fields must be Tensors"
-    np.testing.assert_array_equal(inputs.data, [6, 7, 8])
+    np.testing.assert_array_equal(inputs.data, [6, 7, 8], "dataset[2] is row 2 of x: [6, 7, 8]")
     assert target.shape == () and target.item() == 12.0, "the target of a row is a scalar"
     assert target.dtype == np.float32, "TensorDataset stores float32 Tensors"
     np.testing.assert_array_equal(dataset[-1][0].data, [12, 13, 14], "negative indices count back")
@@ -90,9 +90,13 @@ def test_08_2_stacks_each_field_along_a_new_first_axis():
     assert isinstance(inputs, Tensor) and inputs.shape == (4, 3), (
         f"4 samples of shape (3,) stack to (4, 3), got {getattr(inputs, 'shape', inputs)}"
     )
-    assert targets.shape == (4,) and targets.dtype == np.float32
-    np.testing.assert_array_equal(inputs.data[:, 0], [0, 1, 2, 3])
-    np.testing.assert_array_equal(targets.data, [0, 10, 20, 30])
+    assert targets.shape == (4,) and targets.dtype == np.float32, (
+        f"4 number targets stack to a float32 (4,) Tensor, got {targets.dtype} {targets.shape}"
+    )
+    np.testing.assert_array_equal(
+        inputs.data[:, 0], [0, 1, 2, 3], "row i of the batch is sample i, in order"
+    )
+    np.testing.assert_array_equal(targets.data, [0, 10, 20, 30], "targets 0, 10, 20, 30 in order")
     arrays = collate([(np.ones((2, 2)), np.zeros(1)), [np.zeros((2, 2)), np.ones(1)]])
     assert [t.shape for t in arrays] == [(2, 2, 2), (2, 1)], "arrays and lists work too"
 
@@ -121,7 +125,9 @@ def test_08_2_single_fields_and_ragged_samples():
 def test_08_3_without_shuffle_the_order_is_0_to_n():
     loader = DataLoader(Squares(7), batch_size=3)
     for _ in range(2):
-        np.testing.assert_array_equal(loader.sample_order(), np.arange(7))
+        np.testing.assert_array_equal(
+            loader.sample_order(), np.arange(7), "shuffle=False: every pass is 0, 1, ..., 6"
+        )
 
 
 @exercise("08.3")
@@ -159,7 +165,10 @@ def test_08_4_consecutive_slices_and_drop_last(monkeypatch):
     loader = DataLoader(Squares(10), batch_size=4)
     monkeypatch.setattr(loader, "sample_order", lambda: order)
     batches = loader.index_batches()
-    assert [list(b) for b in batches] == [[7, 2, 9, 0], [4, 1, 8, 3], [6, 5]]
+    assert [list(b) for b in batches] == [[7, 2, 9, 0], [4, 1, 8, 3], [6, 5]], (
+        f"order {list(order)} in batches of 4: [7, 2, 9, 0], [4, 1, 8, 3], [6, 5]; got "
+        f"{[list(b) for b in batches]}"
+    )
     loader.drop_last = True
     assert [list(b) for b in loader.index_batches()] == [[7, 2, 9, 0], [4, 1, 8, 3]], (
         "drop_last leaves out the short last batch"
@@ -169,7 +178,9 @@ def test_08_4_consecutive_slices_and_drop_last(monkeypatch):
     loader.batch_size = 12
     assert loader.index_batches() == [], "with drop_last, B > N leaves no full batch"
     loader.drop_last = False
-    assert [list(b) for b in loader.index_batches()] == [list(order)]
+    assert [list(b) for b in loader.index_batches()] == [list(order)], (
+        "without drop_last, B = 12 > N = 10 gives one short batch holding the whole order"
+    )
 
 
 @exercise("08.4")
@@ -209,7 +220,7 @@ def test_08_5_every_pass_asks_for_new_batches(monkeypatch):
         return [np.array([0, 1, 2])]
 
     monkeypatch.setattr(loader, "index_batches", batches)
-    assert [list(loader), list(loader)] == [[3], [3]]
+    assert [list(loader), list(loader)] == [[3], [3]], "two passes, one batch of 3 samples each"
     assert len(calls) == 2, "each pass (each epoch) must call index_batches() once"
 
 
@@ -218,13 +229,17 @@ def test_08_5_every_pass_asks_for_new_batches(monkeypatch):
 def test_08_6_throughput_counts_samples_over_passes_with_two_clock_reads():
     batches = [(Tensor(np.zeros((4, 3))), Tensor(np.zeros(4))), (Tensor(np.zeros((2, 3))), None)]
     report = measure_throughput(batches, passes=3, clock=fake_clock(10.0, 14.0))
-    assert isinstance(report, ThroughputReport)
+    assert isinstance(report, ThroughputReport), f"return a ThroughputReport, got {report!r}"
     assert (report.samples, report.batches) == (18, 6), (
         f"3 passes over batches of 4 and 2 samples: 18 samples in 6 batches, got "
         f"{report.samples} in {report.batches}"
     )
-    assert report.seconds == pytest.approx(4.0)
-    assert report.samples_per_second == pytest.approx(4.5)
+    assert report.seconds == pytest.approx(4.0), (
+        f"clock 10.0 then 14.0: 4.0 s, got {report.seconds}"
+    )
+    assert report.samples_per_second == pytest.approx(4.5), (
+        f"18 samples / 4.0 s = 4.5 samples/s, got {report.samples_per_second}"
+    )
     single = measure_throughput([Tensor(np.zeros((5, 2)))], clock=fake_clock(0.0, 0.5))
     assert single.samples == 5 and single.samples_per_second == pytest.approx(10.0), (
         "a batch that is one Tensor counts its first axis"
@@ -242,10 +257,12 @@ def test_08_6_collation_overhead_splits_each_batch_into_fetch_and_collate(monkey
     loader = DataLoader(Squares(4), batch_size=2, collate_fn=recording_collate)
     monkeypatch.setattr(loader, "index_batches", lambda: [np.array([0, 1]), np.array([2, 3])])
     report = collation_overhead(loader, clock=fake_clock(0.0, 1.0, 4.0, 10.0, 12.0, 13.0))
-    assert isinstance(report, CollationReport)
+    assert isinstance(report, CollationReport), f"return a CollationReport, got {report!r}"
     assert report.fetch_seconds == pytest.approx(3.0), "fetch: (1 - 0) + (12 - 10)"
     assert report.collate_seconds == pytest.approx(4.0), "collate: (4 - 1) + (13 - 12)"
-    assert report.collate_fraction == pytest.approx(4 / 7)
+    assert report.collate_fraction == pytest.approx(4 / 7), (
+        f"collate 4 s of 3 + 4 s in all: 4/7, got {report.collate_fraction}"
+    )
     assert seen == [[(0, 0), (1, 1)], [(2, 4), (3, 9)]], "collate_fn gets the fetched samples"
 
 
@@ -253,10 +270,15 @@ def test_08_6_collation_overhead_splits_each_batch_into_fetch_and_collate(monkey
 def test_08_6_real_clock_gives_sane_figures():
     batches = [Tensor(np.ones((8, 16))) for _ in range(5)]
     report = measure_throughput(batches, passes=2)
-    assert report.samples == 80 and report.seconds >= 0
-    assert report.samples_per_second > 0
+    assert report.samples == 80 and report.seconds >= 0, (
+        f"2 passes over 5 batches of 8: 80 samples in >= 0 s, got {report.samples} in "
+        f"{report.seconds} s"
+    )
+    assert report.samples_per_second > 0, f"got {report.samples_per_second} samples/s"
     if report.seconds > 0:
-        assert report.samples_per_second == pytest.approx(80 / report.seconds)
+        assert report.samples_per_second == pytest.approx(80 / report.seconds), (
+            f"80 samples / {report.seconds} s, got {report.samples_per_second}"
+        )
 
 
 # ---- across modules (not graded) -------------------------------------------------------

@@ -105,7 +105,7 @@ def test_09_1_explicit_without_bias_and_with_a_known_kernel():
     image = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
     ones = np.ones((1, 1, 2, 2), dtype=np.float32)  # sums every 2×2 window
     out = conv2d_explicit(Tensor(image), Tensor(ones))
-    assert out.shape == (1, 1, 3, 3)
+    assert out.shape == (1, 1, 3, 3), f"a 2×2 kernel on a 4×4 image: (1, 1, 3, 3), got {out.shape}"
     np.testing.assert_allclose(
         out.data[0, 0],
         [[10, 14, 18], [26, 30, 34], [42, 46, 50]],
@@ -151,7 +151,10 @@ def test_09_2_gradient_check_of_the_explicit_convolution():
     x, weight, bias = _case(4, (1, 2, 4, 4), (2, 3, 3))
     inputs = _leaves(x, weight, bias)
     error = gradient_check(lambda a, w, b: conv2d_explicit(a, w, b, 2, 1), *inputs)
-    assert error < 1e-2
+    assert error < 1e-2, (
+        f"gradients of conv2d_explicit (x (1, 2, 4, 4), weight (2, 2, 3, 3), stride 2, padding 1) "
+        f"differ from numerical ones by {error:.3g}"
+    )
 
 
 # ---- 09.3 im2col ---------------------------------------------------------------------
@@ -180,7 +183,9 @@ def test_09_3_im2col_copies_every_window_into_a_row(x_shape, w_shape, stride, pa
 def test_09_3_im2col_costs_kernel_area_times_the_input():
     x = Tensor(np.ones((2, 3, 8, 8)))
     cols = im2col(x, 3, stride=1, padding=1)
-    assert cols.shape == (2, 64, 27)
+    assert cols.shape == (2, 64, 27), (
+        f"8×8 positions, 3·3·3 values each: (2, 64, 27), got {cols.shape}"
+    )
     assert cols.memory_footprint() == 9 * x.memory_footprint(), (
         "with a 3×3 kernel, stride 1 and padding 1 every pixel is copied 9 times"
     )
@@ -229,7 +234,10 @@ def test_09_4_col2im_adds_up_overlapping_windows():
 def test_09_4_gradient_check_of_im2col():
     x = _leaves(np.random.default_rng(8).normal(size=(1, 2, 4, 4)))
     error = gradient_check(lambda a: im2col(a, 3, stride=1, padding=1), *x)
-    assert error < 1e-2
+    assert error < 1e-2, (
+        f"gradient of im2col on (1, 2, 4, 4) (kernel 3, padding 1) is off by {error:.3g}: "
+        f"its backward is col2im"
+    )
 
 
 # ---- 09.5 conv2d_im2col --------------------------------------------------------------
@@ -242,10 +250,16 @@ def test_09_5_im2col_convolution_matches_reference(x_shape, w_shape, stride, pad
     out = conv2d_im2col(Tensor(x), Tensor(weight), Tensor(bias), stride, padding)
     expected = reference_conv(x, weight, bias, stride, padding)
     assert out.shape == expected.shape, f"expected shape {expected.shape}, got {out.shape}"
-    np.testing.assert_allclose(out.data, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        out.data, expected, rtol=1e-4, atol=1e-4, err_msg=f"conv2d_im2col on {x_shape}"
+    )
     no_bias = conv2d_im2col(Tensor(x), Tensor(weight), None, stride, padding)
     np.testing.assert_allclose(
-        no_bias.data, expected - bias.reshape(1, -1, 1, 1), rtol=1e-4, atol=1e-4
+        no_bias.data,
+        expected - bias.reshape(1, -1, 1, 1),
+        rtol=1e-4,
+        atol=1e-4,
+        err_msg="bias=None: the same convolution without a bias",
     )
 
 
@@ -254,7 +268,10 @@ def test_09_5_gradient_check_of_the_im2col_convolution():
     x, weight, bias = _case(10, (2, 2, 5, 4), (3, 2, 3))
     inputs = _leaves(x, weight, bias)
     error = gradient_check(lambda a, w, b: conv2d_im2col(a, w, b, 2, 1), *inputs)
-    assert error < 1e-2
+    assert error < 1e-2, (
+        f"gradients of conv2d_im2col (x (2, 2, 5, 4), weight (3, 2, 2, 3), stride 2, padding 1) "
+        f"differ from numerical ones by {error:.3g}: use Tensor operations only"
+    )
 
 
 # ---- 09.6 Conv2d layer ---------------------------------------------------------------
@@ -269,7 +286,8 @@ def test_09_6_conv2d_parameters():
     )
     assert layer.bias.shape == (32,), f"one bias per output channel, got {layer.bias.shape}"
     assert all(p.requires_grad for p in layer.parameters()), "both parameters need gradients"
-    assert sum(p.size for p in layer.parameters()) == 896
+    count = sum(p.size for p in layer.parameters())
+    assert count == 896, f"32·3·3·3 weights + 32 biases = 896 parameters, got {count}"
     bound = np.sqrt(6 / (27 + 288))  # fan_in = 3·3·3, fan_out = 32·3·3
     assert np.abs(layer.weight.data).max() <= bound + 1e-6, (
         f"weights must lie in ±sqrt(6 / (fan_in + fan_out)) = ±{bound:.4f} (Xavier/Glorot "
@@ -277,8 +295,15 @@ def test_09_6_conv2d_parameters():
     )
     assert layer.weight.data.std() > bound / 3, "weights must be spread over the whole range"
     np.testing.assert_array_equal(layer.bias.data, 0.0, err_msg="the bias starts at zero")
-    np.testing.assert_array_equal(Conv2d(3, 32, 3, rng=0).weight.data, layer.weight.data)
-    assert Conv2d(3, 4, 3, bias=False).parameters()[0].shape == (4, 3, 3, 3)
+    np.testing.assert_array_equal(
+        Conv2d(3, 32, 3, rng=0).weight.data,
+        layer.weight.data,
+        "the same rng seed, the same weights",
+    )
+    no_bias = Conv2d(3, 4, 3, bias=False).parameters()
+    assert len(no_bias) == 1 and no_bias[0].shape == (4, 3, 3, 3), (
+        f"bias=False: only the (4, 3, 3, 3) weight, got {[p.shape for p in no_bias]}"
+    )
 
 
 @exercise("09.6")
@@ -289,7 +314,9 @@ def test_09_6_conv2d_forward_uses_stride_and_padding():
     out = layer(Tensor(x))
     expected = reference_conv(x, layer.weight.data, layer.bias.data, 2, 1)
     assert out.shape == (2, 4, 4, 4), f"(7 + 2 - 3) // 2 + 1 = 4 rows and columns, got {out.shape}"
-    np.testing.assert_allclose(out.data, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        out.data, expected, rtol=1e-4, atol=1e-4, err_msg="Conv2d(2, 4, 3, stride=2, padding=1)"
+    )
 
 
 # ---- 09.7 pooling --------------------------------------------------------------------
@@ -315,10 +342,35 @@ def test_09_7_max_and_average_pooling_values(k, stride):
 
 
 @exercise("09.7")
+def test_09_7_pooling_with_a_rectangular_kernel():
+    x = np.random.default_rng(14).permutation(70).reshape(1, 2, 5, 7) / 7.0  # no ties
+    for name, pool, reduce in (("max", max_pool2d, np.max), ("average", avg_pool2d, np.mean)):
+        out = pool(Tensor(x), (2, 3), 1)
+        expected = reduce(_windows(x, 2, 3, 1, 0), axis=(4, 5))
+        assert out.shape == expected.shape == (1, 2, 4, 5), (
+            f"{name} pooling with a 2×3 kernel, stride 1 on 5×7 gives (1, 2, 4, 5), got {out.shape}"
+        )
+        np.testing.assert_allclose(
+            out.data,
+            expected,
+            rtol=1e-5,
+            err_msg=f"{name} pooling over 2 rows × 3 columns: a window has KH·KW = 6 entries, "
+            f"and offset (ki, kj) is number ki·KW + kj",
+        )
+    leaf = _leaves(x)
+    assert gradient_check(lambda a: max_pool2d(a, (2, 3), 1), *leaf) < 1e-2, (
+        "max pooling with a 2×3 kernel sends each window's gradient to the wrong entry: "
+        "the forward and backward passes must number the offsets the same way (ki·KW + kj)"
+    )
+
+
+@exercise("09.7")
 def test_09_7_max_pooling_sends_gradient_to_the_maximum_only():
     x = Tensor([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 1.0]]]], requires_grad=True)
     pooled = MaxPool2d(2)(x)
-    np.testing.assert_allclose(pooled.data, [[[[5.0, 8.0]]]])
+    np.testing.assert_allclose(
+        pooled.data, [[[[5.0, 8.0]]]], err_msg="the maxima of the two windows"
+    )
     pooled.backward(np.array([[[[10.0, 20.0]]]], dtype=np.float32))
     np.testing.assert_allclose(
         x.grad.data,
@@ -331,10 +383,16 @@ def test_09_7_max_pooling_sends_gradient_to_the_maximum_only():
 def test_09_7_gradient_check_of_pooling():
     rng = np.random.default_rng(13)
     x = _leaves(rng.permutation(64).reshape(1, 1, 8, 8) / 8.0)  # distinct values: no ties
-    assert gradient_check(lambda a: max_pool2d(a, 2), *x) < 1e-2
-    assert gradient_check(lambda a: max_pool2d(a, 3, 1), *x) < 1e-2  # overlapping windows
-    assert gradient_check(lambda a: AvgPool2d(3, 2)(a), *x) < 1e-2
-    assert MaxPool2d(2).parameters() == [] and AvgPool2d(2).parameters() == []
+    for name, pool in (
+        ("max_pool2d(x, 2)", lambda a: max_pool2d(a, 2)),
+        ("max_pool2d(x, 3, 1), overlapping windows", lambda a: max_pool2d(a, 3, 1)),
+        ("AvgPool2d(3, 2)", lambda a: AvgPool2d(3, 2)(a)),
+    ):
+        error = gradient_check(pool, *x)
+        assert error < 1e-2, f"{name} on (1, 1, 8, 8): gradient off by {error:.3g}"
+    assert MaxPool2d(2).parameters() == [] and AvgPool2d(2).parameters() == [], (
+        "pooling layers have no parameters"
+    )
 
 
 # ---- 09.8 Flatten --------------------------------------------------------------------
@@ -345,9 +403,15 @@ def test_09_8_flatten_keeps_the_batch_axis():
     x = Tensor(np.arange(48).reshape(2, 3, 4, 2), requires_grad=True)
     flat = Flatten()(x)
     assert flat.shape == (2, 24), f"(2, 3, 4, 2) flattens to (2, 24), got {flat.shape}"
-    np.testing.assert_array_equal(flat.data, np.arange(48).reshape(2, 24))
+    np.testing.assert_array_equal(
+        flat.data, np.arange(48).reshape(2, 24), "each image flattened in row-major order"
+    )
     (flat * Tensor(np.arange(48).reshape(2, 24))).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.arange(48).reshape(2, 3, 4, 2))
+    np.testing.assert_array_equal(
+        x.grad.data,
+        np.arange(48).reshape(2, 3, 4, 2),
+        "the gradient is reshaped back to (2, 3, 4, 2)",
+    )
 
 
 # ---- 09.9 parameter comparison ---------------------------------------------------------
@@ -361,8 +425,11 @@ def test_09_9_the_papers_comparison_made_exact():
     assert counts["dense_same_output"] == 100_696_064, (
         "3,072 inputs × 32,768 outputs (32 channels × 32 × 32) + 32,768 biases"
     )
-    assert counts["dense_to_channels"] / counts["conv"] == pytest.approx(109.75)
-    assert counts["dense_same_output"] / counts["conv"] == 112_384
+    ratios = (
+        counts["dense_to_channels"] / counts["conv"],
+        counts["dense_same_output"] / counts["conv"],
+    )
+    assert ratios == pytest.approx((109.75, 112_384)), f"dense / conv ratios, got {ratios}"
 
 
 @exercise("09.9")
@@ -371,8 +438,12 @@ def test_09_9_dense_output_follows_stride_and_padding():
     assert no_padding["dense_same_output"] == 3072 * 28_800 + 28_800, "30×30×32 outputs"
     assert no_padding["conv"] == 896, "the convolution's count does not depend on the image"
     strided = conv_vs_dense_parameters(1, 8, 5, 28, 28, stride=2, padding=2)
-    assert strided == {
+    expected = {
         "conv": 8 * 25 + 8,
         "dense_to_channels": 784 * 8 + 8,
         "dense_same_output": 784 * (8 * 14 * 14) + 8 * 14 * 14,
     }
+    assert strided == expected, (
+        f"1 → 8 channels, kernel 5, 28×28, stride 2, padding 2 (14×14 outputs): expected "
+        f"{expected}, got {strided}"
+    )

@@ -66,7 +66,8 @@ def test_10_1_round_trip_unknown_characters_and_special_tokens():
     assert tokenizer.decode(ids) == f"H{REPLACEMENT}!", (
         "decode leaves out <bos>/<eos> and writes <unk> as U+FFFD"
     )
-    assert tokenizer.decode([PAD_ID, *tokenizer.encode("old"), PAD_ID]) == "old"
+    padded = tokenizer.decode([PAD_ID, *tokenizer.encode("old"), PAD_ID])
+    assert padded == "old", f"<pad> ids are left out when decoding: expected 'old', got {padded!r}"
 
 
 # ---- 10.2 pad_batch ----------------------------------------------------------------
@@ -76,27 +77,34 @@ def test_10_2_pads_every_row_to_the_longest():
     assert isinstance(batch, Tensor) and batch.shape == (2, 4), (
         f"two rows, the longest has 4 ids: shape (2, 4), got {getattr(batch, 'shape', batch)}"
     )
-    assert batch.dtype == np.float32
-    np.testing.assert_array_equal(batch.data, [[1, 7, 8, 2], [1, 9, 2, PAD_ID]])
+    assert batch.dtype == np.float32, f"ids are stored as float32, got {batch.dtype}"
+    np.testing.assert_array_equal(
+        batch.data, [[1, 7, 8, 2], [1, 9, 2, PAD_ID]], "the short row is filled at the end with 0"
+    )
 
 
 @exercise("10.2")
 def test_10_2_fixed_length_cuts_long_rows_and_uses_the_pad_id():
     rows = [[1, 7, 8, 2], [1, 9, 2], []]
     np.testing.assert_array_equal(
-        pad_batch(rows, length=3, pad_id=9).data, [[1, 7, 8], [1, 9, 2], [9, 9, 9]]
+        pad_batch(rows, length=3, pad_id=9).data,
+        [[1, 7, 8], [1, 9, 2], [9, 9, 9]],
+        "length=3, pad_id=9: keep the first 3 ids of long rows, fill short ones with 9",
     )
     wide = pad_batch(rows, length=6)
-    assert wide.shape == (3, 6)
-    np.testing.assert_array_equal(wide.data[1], [1, 9, 2, 0, 0, 0])
+    assert wide.shape == (3, 6), f"3 rows padded to length 6: (3, 6), got {wide.shape}"
+    np.testing.assert_array_equal(
+        wide.data[1], [1, 9, 2, 0, 0, 0], "[1, 9, 2] padded to 6 with <pad> (0) at the end"
+    )
 
 
 # ---- 10.3 count_pairs ----------------------------------------------------------------
 @exercise("10.3")
 def test_10_3_counts_every_adjacent_pair_including_overlaps():
-    assert count_pairs([1, 2, 3, 1, 2]) == {(1, 2): 2, (2, 3): 1, (3, 1): 1}
+    counts = count_pairs([1, 2, 3, 1, 2])
+    assert counts == {(1, 2): 2, (2, 3): 1, (3, 1): 1}, f"pairs of [1, 2, 3, 1, 2], got {counts}"
     assert count_pairs([5, 5, 5]) == {(5, 5): 2}, "[5, 5, 5] holds (5, 5) twice"
-    assert count_pairs([7]) == {} and count_pairs([]) == {}
+    assert count_pairs([7]) == {} and count_pairs([]) == {}, "fewer than 2 ids have no pairs"
 
 
 @exercise("10.3")
@@ -112,7 +120,8 @@ def test_10_3_weights_add_into_one_dict():
 @exercise("10.4")
 def test_10_4_replaces_every_occurrence_in_a_new_list():
     ids = [1, 2, 3, 1, 2]
-    assert merge_pair(ids, (1, 2), 99) == [99, 3, 99]
+    merged = merge_pair(ids, (1, 2), 99)
+    assert merged == [99, 3, 99], f"merging (1, 2) → 99 in {ids}: [99, 3, 99], got {merged}"
     assert ids == [1, 2, 3, 1, 2], "the input list must not change"
     assert merge_pair([3, 1, 3], (1, 2), 99) == [3, 1, 3], "no occurrence: same ids"
     assert merge_pair([4, 1, 2], (1, 2), 99) == [4, 99], "a pair at the very end"
@@ -120,9 +129,9 @@ def test_10_4_replaces_every_occurrence_in_a_new_list():
 
 @exercise("10.4")
 def test_10_4_scans_left_to_right_without_overlaps():
-    assert merge_pair([5, 5, 5], (5, 5), 9) == [9, 5]
-    assert merge_pair([5, 5, 5, 5], (5, 5), 9) == [9, 9]
-    assert merge_pair([5], (5, 5), 9) == [5] and merge_pair([], (5, 5), 9) == []
+    for ids, expected in (([5, 5, 5], [9, 5]), ([5, 5, 5, 5], [9, 9]), ([5], [5]), ([], [])):
+        merged = merge_pair(ids, (5, 5), 9)
+        assert merged == expected, f"merging (5, 5) → 9 in {ids}: {expected}, got {merged}"
 
 
 # ---- 10.5 BPE training -------------------------------------------------------------------
@@ -135,7 +144,23 @@ def test_10_5_merges_the_most_frequent_pair_first_ties_to_the_smaller_pair():
     assert tokenizer.merges == {(el, o): 260, (260, w): 261, (space, 261): 262}, (
         f"got merges {tokenizer.merges}"
     )
-    assert tokenizer.vocab_size == 263 and tokenizer.pieces[262] == b" low"
+    assert tokenizer.vocab_size == 263 and tokenizer.pieces[262] == b" low", (
+        f"3 merges: vocab_size 263 and piece 262 = b' low', got {tokenizer.vocab_size} and "
+        f"{tokenizer.pieces.get(262)!r}"
+    )
+
+
+@exercise("10.5")
+def test_10_5_counts_a_repeated_chunk_as_often_as_it_occurs():
+    tokenizer = BPETokenizer().train("xy xy xy xy pq pr ps", vocab_size=261)
+    x, y, space, p = byte_id("x"), byte_id("y"), byte_id(" "), byte_id("p")
+    # chunks: "xy" once, " xy" three times, " pq", " pr", " ps" once each.
+    # (x, y) occurs 1 + 3 = 4 times; (" ", p) 3 times, but in three distinct chunks.
+    assert tokenizer.merges == {(x, y): 260}, (
+        f"(x, y) occurs 4 times in the corpus and (' ', p) 3 times, so (x, y) = ({x}, {y}) "
+        f"is merged first; got merges {tokenizer.merges} (the pair ({space}, {p}) is ' p'). "
+        f"Weight each distinct chunk's pairs by how often the chunk occurs"
+    )
 
 
 @exercise("10.5")
@@ -175,8 +200,9 @@ def hand_made_low() -> BPETokenizer:
 def test_10_6_applies_merges_in_the_order_learned():
     tokenizer = hand_made_low()
     e, s, t = byte_id("e"), byte_id("s"), byte_id("t")
-    assert tokenizer.encode(" lowest") == [262, e, s, t]
-    assert tokenizer.encode("lowlow") == [261, 261]
+    for text, expected in ((" lowest", [262, e, s, t]), ("lowlow", [261, 261])):
+        ids = tokenizer.encode(text)
+        assert ids == expected, f"with merges lo, low, ' low': {text!r} → {expected}, got {ids}"
     ordered = BPETokenizer()
     b_c = ordered.add_merge((byte_id("b"), byte_id("c")))  # learned first
     ordered.add_merge((byte_id("a"), byte_id("b")))  # learned second
@@ -193,8 +219,12 @@ def test_10_6_round_trips_any_text_and_handles_special_tokens():
         ids = tokenizer.encode(text)
         assert tokenizer.decode(ids) == text, f"round trip failed for {text!r}: ids {ids}"
     ids = tokenizer.encode("low", add_bos=True, add_eos=True)
-    assert ids == [BOS_ID, 261, EOS_ID]
-    assert tokenizer.decode([PAD_ID, *ids, UNK_ID]) == "low" + REPLACEMENT
+    assert ids == [BOS_ID, 261, EOS_ID], f"'low' with <bos>, <eos>: [1, 261, 2], got {ids}"
+    decoded = tokenizer.decode([PAD_ID, *ids, UNK_ID])
+    assert decoded == "low" + REPLACEMENT, (
+        f"<pad>, <bos>, <eos> are left out and <unk> is U+FFFD: expected 'low\\ufffd', got "
+        f"{decoded!r}"
+    )
     first_byte_of_e_acute = 4 + "é".encode()[0]
     assert tokenizer.decode([first_byte_of_e_acute]) == REPLACEMENT, "broken UTF-8 → U+FFFD"
 
@@ -234,10 +264,13 @@ def test_10_7_reports_tokens_per_text_and_bytes_per_token():
     rows = vocabulary_tradeoff(train, ["abcdefgh", "éé"], [100, 200, 400], make_tokenizer=StandIn)
     assert len(StandIn.made) == 3, "train a fresh tokenizer for every vocabulary size"
     assert all(made.texts == train for made in StandIn.made), "train on train_texts"
-    assert all(isinstance(row, TradeoffRow) for row in rows)
+    assert all(isinstance(row, TradeoffRow) for row in rows), f"one TradeoffRow per size: {rows}"
     # 12 UTF-8 bytes in 2 texts ("é" is 2 bytes): 12, 6 and 2 + 1 = 3 tokens.
     assert [row.vocab_size for row in rows] == [99, 199, 399], "report the size reached"
-    assert [row.tokens_per_text for row in rows] == pytest.approx([6.0, 3.0, 1.5])
+    per_text = [row.tokens_per_text for row in rows]
+    assert per_text == pytest.approx([6.0, 3.0, 1.5]), (
+        f"12, 6 and 3 tokens over 2 texts: 6.0, 3.0, 1.5 tokens per text, got {per_text}"
+    )
     assert [row.bytes_per_token for row in rows] == pytest.approx([1.0, 2.0, 4.0]), (
         "bytes per token counts UTF-8 bytes, not characters"
     )
@@ -246,8 +279,11 @@ def test_10_7_reports_tokens_per_text_and_bytes_per_token():
 @exercise("10.7")
 def test_10_7_keeps_the_order_of_the_sizes_given():
     rows = vocabulary_tradeoff(["x"], ["abcd"] * 3, [400, 100], make_tokenizer=StandIn)
-    assert [row.vocab_size for row in rows] == [399, 99]
-    assert [row.tokens_per_text for row in rows] == pytest.approx([1.0, 4.0])
+    sizes, per_text = [row.vocab_size for row in rows], [row.tokens_per_text for row in rows]
+    assert sizes == [399, 99], f"rows in the order asked (400, then 100): sizes {sizes}"
+    assert per_text == pytest.approx([1.0, 4.0]), (
+        f"4 bytes per text: 1 and 4 tokens, got {per_text}"
+    )
 
 
 # ---- within the module, not graded ------------------------------------------------------------

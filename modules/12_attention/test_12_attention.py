@@ -65,8 +65,12 @@ def test_12_1_attention_matches_reference():
         atol=1e-6,
         err_msg="weights differ: did you divide the scores by sqrt(d) (d = 8 here) before softmax?",
     )
-    np.testing.assert_allclose(out.data, want_out, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(weights.data.sum(axis=-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(
+        out.data, want_out, rtol=1e-4, atol=1e-5, err_msg="output (2, 3, 5, 4) = weights @ v"
+    )
+    np.testing.assert_allclose(
+        weights.data.sum(axis=-1), 1.0, rtol=1e-5, err_msg="each row of weights sums to 1"
+    )
 
 
 @exercise("12.1")
@@ -84,8 +88,16 @@ def test_12_1_mask_gives_zero_weight_and_never_nan():
         "masked keys must get weight 0"
     )
     want_out, want_weights = reference_attention(q[[0, 2, 3]], k, v, mask[[0, 2, 3]])
-    np.testing.assert_allclose(weights.data[[0, 2, 3]], want_weights, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(out.data[[0, 2, 3]], want_out, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        weights.data[[0, 2, 3]],
+        want_weights,
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg="weights of queries 0, 2, 3 under the mask (softmax over the allowed keys only)",
+    )
+    np.testing.assert_allclose(
+        out.data[[0, 2, 3]], want_out, rtol=1e-4, atol=1e-5, err_msg="outputs of queries 0, 2, 3"
+    )
 
 
 @exercise("12.1")
@@ -94,7 +106,10 @@ def test_12_1_gradient_check_through_q_k_and_v():
     mask = np.tril(np.ones((4, 5), dtype=bool), k=1)
     inputs = [Tensor(a, requires_grad=True) for a in (q, k, v)]
     error = gradient_check(lambda a, b, c: scaled_dot_product_attention(a, b, c, mask)[0], *inputs)
-    assert error < 1e-2
+    assert error < 1e-2, (
+        f"gradients through q (2, 4, 3), k (2, 5, 3), v (2, 5, 2) with a mask are off by "
+        f"{error:.3g}: build attention from Tensor operations"
+    )
 
 
 # ---- 12.2 causal mask ------------------------------------------------------------------
@@ -109,7 +124,9 @@ def test_12_2_causal_mask_is_lower_triangular():
         [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]],
         err_msg="True on and below the diagonal: query i sees keys 0..i",
     )
-    assert causal_mask(1).tolist() == [[True]]
+    assert causal_mask(1).tolist() == [[True]], (
+        f"one position sees itself: [[True]], got {causal_mask(1).tolist()}"
+    )
 
 
 @exercise("12.2")
@@ -146,9 +163,12 @@ def test_12_3_split_heads_cuts_features_into_groups():
 def test_12_3_merge_undoes_split_and_gradients_flow():
     x = Tensor(np.random.default_rng(4).normal(size=(2, 5, 6)), requires_grad=True)
     merged = merge_heads(split_heads(x, 3))
-    assert merged.shape == (2, 5, 6)
+    assert merged.shape == (2, 5, 6), (
+        f"merge(split(x)) of (2, 5, 6) is (2, 5, 6), got {merged.shape}"
+    )
     np.testing.assert_array_equal(merged.data, x.data, err_msg="merge(split(x)) must equal x")
-    assert gradient_check(lambda a: merge_heads(split_heads(a, 2) * 2.0), x) < 1e-2
+    error = gradient_check(lambda a: merge_heads(split_heads(a, 2) * 2.0), x)
+    assert error < 1e-2, f"gradient through split/merge of (2, 5, 6) off by {error:.3g}"
 
 
 # ---- 12.4 multi-head attention ---------------------------------------------------------
@@ -180,10 +200,18 @@ def test_12_4_multi_head_attention_matches_reference():
     out = layer(Tensor(x), mask)
     want, want_weights = reference_mha(layer, x, mask)
     assert out.shape == (2, 5, 8), f"(B, N, D) in, (B, N, D) out; got {out.shape}"
-    np.testing.assert_allclose(out.data, want, rtol=1e-4, atol=1e-5)
-    assert isinstance(layer.last_weights, np.ndarray), "keep the weights as a NumPy array"
-    assert layer.last_weights.shape == (2, 2, 5, 5), "last_weights is (B, H, N, N)"
-    np.testing.assert_allclose(layer.last_weights, want_weights, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        out.data, want, rtol=1e-4, atol=1e-5, err_msg="MultiHeadAttention(8, 2) on (2, 5, 8)"
+    )
+    assert isinstance(layer.last_weights, np.ndarray), (
+        f"keep the weights as a NumPy array, got {type(layer.last_weights).__name__}"
+    )
+    assert layer.last_weights.shape == (2, 2, 5, 5), (
+        f"last_weights is (B, H, N, N) = (2, 2, 5, 5), got {layer.last_weights.shape}"
+    )
+    np.testing.assert_allclose(
+        layer.last_weights, want_weights, rtol=1e-4, atol=1e-6, err_msg="each head's weights"
+    )
 
 
 @exercise("12.4")
@@ -195,7 +223,8 @@ def test_12_4_parameters_and_gradients_reach_every_projection():
     )
     x = Tensor(np.random.default_rng(7).normal(size=(1, 4, 6)), requires_grad=True)
     mask = np.tril(np.ones((4, 4), dtype=bool))
-    assert gradient_check(lambda a: layer(a, mask), x) < 1e-2
+    error = gradient_check(lambda a: layer(a, mask), x)
+    assert error < 1e-2, f"MultiHeadAttention(6, 3) on (1, 4, 6): gradient off by {error:.3g}"
     for p in params:
         assert p.grad is not None and np.abs(p.grad.data).sum() > 0, (
             f"a parameter of shape {p.shape} received no gradient"
@@ -209,9 +238,17 @@ def test_12_4_parameters_and_gradients_reach_every_projection():
 
 @exercise("12.5")
 def test_12_5_score_bytes_formula():
-    assert attention_score_bytes(1024) == 4 * 1024 * 1024
-    assert attention_score_bytes(4096, num_heads=12, batch_size=8) == 8 * 12 * 4096**2 * 4
-    assert attention_score_bytes(100, bytes_per_value=2) == 20_000
+    cases = [
+        ((1024,), {}, 4 * 1024 * 1024),
+        ((4096,), {"num_heads": 12, "batch_size": 8}, 8 * 12 * 4096**2 * 4),
+        ((100,), {"bytes_per_value": 2}, 20_000),
+    ]
+    for args, options, expected in cases:
+        got = attention_score_bytes(*args, **options)
+        assert got == expected, (
+            f"attention_score_bytes{args} with {options}: batch · heads · N² · bytes = "
+            f"{expected:,}, got {got:,}"
+        )
     for n in (64, 128, 256):
         assert attention_score_bytes(2 * n, num_heads=4) == 4 * attention_score_bytes(
             n, num_heads=4
@@ -224,7 +261,14 @@ def test_12_5_measured_score_bytes_quadruple_as_n_doubles():
     assert measured == [2 * n * n * 4 for n in (32, 64, 128)], (
         f"measured bytes {measured} should be num_heads · N² · 4 for N = 32, 64, 128"
     )
-    assert measured[1] == 4 * measured[0] and measured[2] == 4 * measured[1]
+    assert measured[1] == 4 * measured[0] and measured[2] == 4 * measured[1], (
+        f"doubling N quadruples the bytes: {measured}"
+    )
     assert measure_score_bytes(16, head_dim=64) == measure_score_bytes(16, head_dim=4), (
         "the score matrix does not depend on the head dimension"
+    )
+    batched = measure_score_bytes(16, head_dim=4, num_heads=2, batch_size=3)
+    assert batched == 3 * 2 * 16 * 16 * 4, (
+        f"batch 3, 2 heads, N = 16: 3 · 2 · 16² · 4 = {3 * 2 * 16 * 16 * 4} bytes of scores, "
+        f"measured {batched}. Build Q and K of shape (batch_size, num_heads, N, head_dim)"
     )

@@ -60,7 +60,11 @@ def test_18_1_windows_match_indexing_and_copy_nothing():
         f"a (2, 3, 5, 6) batch with a 3×2 kernel has 3×5 windows of 3×2: expected shape "
         f"(2, 3, 3, 5, 3, 2), got {windows.shape}"
     )
-    np.testing.assert_array_equal(windows, reference_windows(x.data, 3, 2, 1, 0))
+    np.testing.assert_array_equal(
+        windows,
+        reference_windows(x.data, 3, 2, 1, 0),
+        "windows[n, c, i, j] is x[n, c, i : i + 3, j : j + 2]",
+    )
     assert np.shares_memory(windows, x.data), (
         "without padding the windows must be a view of the input (no copy): use "
         "np.lib.stride_tricks.sliding_window_view, not a loop that fills a new array"
@@ -75,7 +79,11 @@ def test_18_1_stride_and_padding():
         f"6×5 with K=3, S=2, P=1 gives 3×3 windows positions: expected (1, 2, 3, 3, 3, 3), "
         f"got {windows.shape}"
     )
-    np.testing.assert_array_equal(windows, reference_windows(x, 3, 3, 2, 1))
+    np.testing.assert_array_equal(
+        windows,
+        reference_windows(x, 3, 3, 2, 1),
+        "windows[n, c, i, j] is padded[n, c, 2i : 2i + 3, 2j : 2j + 3]",
+    )
     np.testing.assert_array_equal(
         windows[0, 0, 0, 0, 0], [0, 0, 0], err_msg="the first window's top row is padding"
     )
@@ -108,7 +116,13 @@ def test_18_2_without_bias_returns_fresh_float32():
     x = Tensor(rng.normal(size=(2, 2, 4, 4)))
     weight = Tensor(rng.normal(size=(3, 2, 2, 2)))
     got = conv2d_vectorized(x, weight)
-    np.testing.assert_allclose(got.data, conv2d_explicit(x, weight).data, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        got.data,
+        conv2d_explicit(x, weight).data,
+        rtol=1e-4,
+        atol=1e-4,
+        err_msg="bias=None on (2, 2, 4, 4) with (3, 2, 2, 2) weights",
+    )
     assert got.dtype == np.float32 and got.data.flags["C_CONTIGUOUS"], (
         "return a contiguous float32 array (np.ascontiguousarray(..., dtype=np.float32))"
     )
@@ -141,10 +155,14 @@ def test_18_3_blocked_matches_matmul_for_awkward_sizes(block_size):
 @exercise("18.3")
 def test_18_3_accepts_tensors_and_names_both_shapes_on_mismatch():
     a, b = Tensor(np.eye(3)), Tensor(np.arange(6).reshape(3, 2))
-    np.testing.assert_array_equal(blocked_matmul(a, b, 2), np.arange(6).reshape(3, 2))
+    np.testing.assert_array_equal(
+        blocked_matmul(a, b, 2), np.arange(6).reshape(3, 2), "Tensors in: eye(3) @ b is b"
+    )
     with pytest.raises(ValueError) as caught:
         blocked_matmul(np.ones((2, 3)), np.ones((4, 5)))
-    assert "(2, 3)" in str(caught.value) and "(4, 5)" in str(caught.value)
+    assert "(2, 3)" in str(caught.value) and "(4, 5)" in str(caught.value), (
+        f"the error should name both shapes (2, 3) and (4, 5), got: {caught.value}"
+    )
 
 
 # ---- 18.4 memory_layout -------------------------------------------------------------------
@@ -173,6 +191,7 @@ def test_18_4_is_row_major_spots_transposes_and_steps():
         "every other column": (x[:, ::2], False),
         "every other row": (x[::2], False),
         "the first row (length-1 axis)": (x[:1], True),
+        "the first of every other row (its length-1 axis has stride 24)": (x[::2][:1], True),
         "a column-major copy": (np.asfortranarray(x), False),
         "a Tensor": (Tensor(np.ones((2, 5))), True),
     }
@@ -197,20 +216,26 @@ def test_18_5_cache_lines_for_rows_columns_and_odd_strides():
     assert cache_lines_touched(1024, 8) == 128, "every other float32: 8192 bytes spanned"
     assert cache_lines_touched(10, 8, itemsize=8) == 2, "80 packed bytes: lines 0 and 1"
     assert cache_lines_touched(2, 62) == 2, "the second value at bytes 62-65 spans two lines"
-    assert cache_lines_touched(1, 62) == 1 and cache_lines_touched(0, 4) == 0
+    assert cache_lines_touched(1, 62) == 1, "one value at byte 0 lies in line 0"
+    assert cache_lines_touched(0, 4) == 0, "no values, no lines"
     assert cache_lines_touched(100, 4, line_bytes=128) == 4, "400 bytes over 128-byte lines"
 
 
 @exercise("18.5")
 def test_18_5_blocked_traffic_and_largest_block():
-    assert blocked_matmul_traffic(1024, 1) == 2 * 1024**3 * 4 + 1024**2 * 4
+    one = blocked_matmul_traffic(1024, 1)
+    assert one == 2 * 1024**3 * 4 + 1024**2 * 4, (
+        f"B = 1: 2·n³·4 bytes read + n²·4 written = {2 * 1024**3 * 4 + 1024**2 * 4:,}, got {one:,}"
+    )
     assert blocked_matmul_traffic(1024, 64) == 138_412_032, "2·n³·4/64 + n²·4 for n = 1024"
-    assert blocked_matmul_traffic(6, 3, itemsize=8) == 2 * 6**3 * 8 // 3 + 36 * 8
+    small = blocked_matmul_traffic(6, 3, itemsize=8)
+    assert small == 2 * 6**3 * 8 // 3 + 36 * 8, f"n=6, B=3, 8-byte values: 1,440, got {small}"
     with pytest.raises(ValueError):
         blocked_matmul_traffic(10, 3)
     assert largest_block_for_cache(32 * 1024) == 52, "3·52²·4 = 32,448 fits, 3·53²·4 does not"
     assert largest_block_for_cache(48 * 1024) == 64, "3·64²·4 = 49,152 fits exactly"
-    assert largest_block_for_cache(1 << 20, itemsize=8) == 209
+    block = largest_block_for_cache(1 << 20, itemsize=8)
+    assert block == 209, f"1 MiB, float64: 3·209²·8 fits, 3·210²·8 does not; got {block}"
     assert largest_block_for_cache(11) == 0, "not even one float32 per tile fits in 11 bytes"
 
 
@@ -245,7 +270,7 @@ def test_18_6_keeps_the_smallest_time_and_divides():
     baseline = clock.timed("baseline", [0.5, 0.25, 0.375], values)
     candidate = clock.timed("candidate", [0.125, 0.0625, 0.25], Tensor(values + 0.25))
     report = measure_speedup(baseline, candidate, repeats=3, clock=clock)
-    assert isinstance(report, SpeedupReport)
+    assert isinstance(report, SpeedupReport), f"return a SpeedupReport, got {report!r}"
     assert clock.calls == ["baseline"] * 3 + ["candidate"] * 3, (
         f"call the baseline `repeats` times, then the candidate: got {clock.calls}"
     )
@@ -267,7 +292,25 @@ def test_18_6_refuses_outputs_of_different_shapes():
             repeats=1,
             clock=clock,
         )
-    assert "(2, 3)" in str(caught.value) and "(3, 2)" in str(caught.value)
+    assert "(2, 3)" in str(caught.value) and "(3, 2)" in str(caught.value), (
+        f"the error should name both output shapes (2, 3) and (3, 2), got: {caught.value}"
+    )
+
+
+@exercise("18.6")
+def test_18_6_refuses_shapes_that_would_broadcast():
+    clock = FakeClock()
+    with pytest.raises(ValueError) as caught:
+        measure_speedup(
+            clock.timed("a", [1.0], np.zeros((1, 3))),
+            clock.timed("b", [1.0], np.zeros((3, 1))),
+            repeats=1,
+            clock=clock,
+        )
+    assert "(1, 3)" in str(caught.value) and "(3, 1)" in str(caught.value), (
+        f"outputs of shapes (1, 3) and (3, 1) broadcast to (3, 3) without an error from NumPy: "
+        f"compare the shapes first and name both; got: {caught.value}"
+    )
 
 
 @exercise("18.6")
@@ -278,5 +321,8 @@ def test_18_6_seven_loops_against_im2col_agree():
     assert report.max_abs_difference < 1e-4, (
         f"Module 09's two convolutions agree; measured difference {report.max_abs_difference}"
     )
-    assert report.baseline_seconds > 0 and report.candidate_seconds > 0
-    assert report.speedup == pytest.approx(report.baseline_seconds / report.candidate_seconds)
+    assert report.baseline_seconds > 0 and report.candidate_seconds > 0, (
+        f"real calls take time: {report.baseline_seconds} s and {report.candidate_seconds} s"
+    )
+    ratio = report.baseline_seconds / report.candidate_seconds
+    assert report.speedup == pytest.approx(ratio), f"speedup = baseline / candidate = {ratio}"

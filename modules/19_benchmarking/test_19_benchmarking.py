@@ -65,14 +65,21 @@ def test_19_1_warmup_runs_are_not_recorded():
         err_msg="record only the timed calls, one duration per call, in order (the 9 s and "
         "8 s warm-up calls must be thrown away)",
     )
-    assert isinstance(durations, np.ndarray) and durations.dtype == np.float64
+    assert isinstance(durations, np.ndarray) and durations.dtype == np.float64, (
+        f"return a float64 NumPy array, got {type(durations).__name__} "
+        f"{getattr(durations, 'dtype', None)}"
+    )
     assert clock.reads == 8, f"read the clock twice per timed call (8), got {clock.reads}"
 
 
 @exercise("19.1")
 def test_19_1_no_warmup_and_bad_arguments():
     clock = FakeClock([0.125, 0.25])
-    np.testing.assert_allclose(measure(clock.work, repeats=2, warmup=0, clock=clock), [0.125, 0.25])
+    np.testing.assert_allclose(
+        measure(clock.work, repeats=2, warmup=0, clock=clock),
+        [0.125, 0.25],
+        err_msg="warmup=0: both calls are timed",
+    )
     with pytest.raises(ValueError):
         measure(clock.work, repeats=0)
 
@@ -84,7 +91,9 @@ def test_19_1_no_warmup_and_bad_arguments():
 def test_19_2_summary_of_one_to_one_hundred():
     values = np.random.default_rng(0).permutation(np.arange(1, 101))  # order must not matter
     summary = summarize(values)
-    assert isinstance(summary, Summary) and summary.n == 100
+    assert isinstance(summary, Summary) and summary.n == 100, (
+        f"a Summary of 100 values: {summary!r}"
+    )
     expected = {
         "mean": 50.5,
         "median": 50.5,
@@ -102,9 +111,22 @@ def test_19_2_summary_of_one_to_one_hundred():
 
 
 @exercise("19.2")
+def test_19_2_one_outlier_moves_the_mean_not_the_median():
+    summary = summarize([3.0, 1.0, 100.0, 2.0, 4.0])
+    got = (summary.mean, summary.median, summary.p50, summary.p99)
+    assert got == pytest.approx((22.0, 3.0, 3.0, 96.16)), (
+        f"for samples 1, 2, 3, 4, 100: mean 22, median 3, p50 3 and p99 96.16 (linear "
+        f"interpolation between 4 and 100), got (mean, median, p50, p99) = {got}"
+    )
+
+
+@exercise("19.2")
 def test_19_2_one_sample_and_refusals():
     single = summarize([0.25])
-    assert (single.n, single.median, single.std, single.p99) == (1, 0.25, 0.0, 0.25)
+    got = (single.n, single.median, single.std, single.p99)
+    assert got == (1, 0.25, 0.0, 0.25), (
+        f"one sample 0.25: (n, median, std, p99) = (1, 0.25, 0.0, 0.25), got {got}"
+    )
     for bad in ([], [1.0, float("nan")], [1.0, float("inf")]):
         with pytest.raises(ValueError) as caught:
             summarize(bad)
@@ -144,7 +166,7 @@ def test_19_3_bootstrap_interval_properties():
     x = np.random.default_rng(1).normal(10.0, 2.0, size=2000)
     low, high = bootstrap_interval(x, np.mean)
     t_low, t_high = 9.88489811587804, 10.06151013680965  # t interval of the same data
-    assert low < np.mean(x) < high
+    assert low < np.mean(x) < high, f"({low}, {high}) should contain the sample mean {np.mean(x)}"
     assert abs((high - low) / (t_high - t_low) - 1.0) < 0.15, (
         f"for the mean of 2000 normal values the bootstrap and t intervals nearly agree: "
         f"bootstrap ({low:.4f}, {high:.4f}) vs t ({t_low:.4f}, {t_high:.4f})"
@@ -153,6 +175,20 @@ def test_19_3_bootstrap_interval_properties():
     first = bootstrap_interval(skewed, seed=3)
     assert first == bootstrap_interval(skewed, seed=3), "the same seed must give the same interval"
     assert first[0] < math.log(2) < first[1], "the true median of Exp(1) is ln 2 ≈ 0.693"
+
+
+@exercise("19.3")
+def test_19_3_bootstrap_cuts_half_the_rest_from_each_tail():
+    x = np.random.default_rng(1).normal(10.0, 2.0, size=2000)
+    low, high = bootstrap_interval(x, np.mean, confidence=0.5, resamples=500)
+    standard_error = x.std(ddof=1) / math.sqrt(x.size)
+    expected = 2 * 0.6745 * standard_error  # the middle 50% of a normal: ±0.6745 σ
+    assert abs((high - low) / expected - 1.0) < 0.2, (
+        f"a 50% interval for the mean of 2000 normal values should be about "
+        f"{expected:.4f} wide (the 25th to the 75th percentile of 500 resampled means), got "
+        f"({low:.4f}, {high:.4f}), {high - low:.4f} wide. Cut (1 - confidence) / 2 from each "
+        f"tail and reduce each resample (axis=1)"
+    )
 
 
 # ---- 19.4 welch_t_test ----------------------------------------------------------------------
@@ -181,7 +217,7 @@ def test_19_3_bootstrap_interval_properties():
 )
 def test_19_4_welch_known_answers(a, b, expected):
     result = welch_t_test(a, b)
-    assert isinstance(result, WelchResult)
+    assert isinstance(result, WelchResult), f"return a WelchResult, got {result!r}"
     got = (result.statistic, result.df, result.p_value)
     assert got == pytest.approx(expected, rel=1e-6), (
         f"(t, df, p) should be {expected}, got {got}. Check ddof=1, the Welch–Satterthwaite "
@@ -193,7 +229,9 @@ def test_19_4_welch_known_answers(a, b, expected):
 def test_19_4_identical_constant_samples_are_refused():
     with pytest.raises(ValueError) as caught:
         welch_t_test([1.0, 1.0, 1.0], [1.0, 1.0])
-    assert "spread" in str(caught.value) or "identical" in str(caught.value)
+    assert "spread" in str(caught.value) or "identical" in str(caught.value), (
+        f"say the samples have no spread, got: {caught.value}"
+    )
 
 
 # ---- 19.5 permutation_test -----------------------------------------------------------------
@@ -216,6 +254,16 @@ def test_19_5_separated_and_equal_distributions():
     rng = np.random.default_rng(3)
     p_same = permutation_test(rng.normal(10, 1, 30), rng.normal(10, 1, 30), resamples=999)
     assert 0.05 < p_same <= 1.0, f"two samples of one distribution: p should be large, got {p_same}"
+
+
+@exercise("19.5")
+def test_19_5_the_statistic_is_used_for_every_split():
+    p = permutation_test([0.0, 0.0, 10.0], [1.0, 1.0, 1.0], resamples=20000, seed=0)
+    assert p == pytest.approx(0.4, abs=0.02), (
+        f"a = [0, 0, 10], b = [1, 1, 1] with the median: 8 of the 20 splits differ by at "
+        f"least the observed 1.0, so p = 0.4; got {p}. Use `statistic` for the observed "
+        f"difference and for every shuffle"
+    )
 
 
 # ---- 19.6 environment ---------------------------------------------------------------------
@@ -241,18 +289,29 @@ def test_19_6_cpu_model_parses_proc_cpuinfo():
     assert isinstance(fallback, str) and fallback, (
         "without a 'model name' line fall back to platform.processor() or platform.machine()"
     )
-    assert fallback in (platform.processor(), platform.machine(), "unknown")
+    expected = platform.processor() or platform.machine() or "unknown"
+    assert fallback == expected, (
+        f"without a 'model name' line: platform.processor(), else platform.machine(), else "
+        f"'unknown'; here that is {expected!r}, got {fallback!r}"
+    )
 
 
 @exercise("19.6")
 def test_19_6_environment_describes_this_machine():
     env = environment()
     assert set(env) == {"python", "numpy", "cpu", "cores", "os"}, f"keys: {sorted(env)}"
-    assert env["python"] == platform.python_version()
-    assert env["numpy"] == np.__version__
-    assert env["cores"] == (os.cpu_count() or 1) and isinstance(env["cores"], int)
-    assert env["os"] == platform.platform()
-    assert isinstance(env["cpu"], str) and env["cpu"]
+    expected = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cores": os.cpu_count() or 1,
+        "os": platform.platform(),
+    }
+    for key, value in expected.items():
+        assert env[key] == value, f"environment()[{key!r}] should be {value!r}, got {env[key]!r}"
+    assert isinstance(env["cores"], int), f"cores is an int, got {type(env['cores']).__name__}"
+    assert isinstance(env["cpu"], str) and env["cpu"], (
+        f"cpu is a non-empty name, got {env['cpu']!r}"
+    )
 
 
 # ---- given code, across exercises --------------------------------------------------------
