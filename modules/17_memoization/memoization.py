@@ -203,7 +203,8 @@ def cached_attention(attn, x: Tensor, cache, layer: int) -> Tensor:
     k = split_heads(attn.k_proj(x), attn.num_heads)
     v = split_heads(attn.v_proj(x), attn.num_heads)
     keys, values = cache.update(layer, k.data, v.data)
-    out, _ = scaled_dot_product_attention(q, Tensor(keys), Tensor(values), cached_mask(n, start))
+    mask = None if n == 1 else cached_mask(n, start)  # one new position sees every key
+    out, _ = scaled_dot_product_attention(q, Tensor(keys), Tensor(values), mask)
     return attn.out_proj(merge_heads(out))
     ### END SOLUTION
 
