@@ -5,7 +5,8 @@ A plan is a list of `Entry(source, dest, kind)`; the build writes it. Kinds:
 - "stub": a graded module's file with every solution region replaced by its stub;
 - "reference": an earlier module's file, solutions kept, markers dropped, marked read-only;
 - "module_yaml": a graded module's module.yaml with course.yaml's overrides written in.
-Never shipped: ANSWERS.md (instructors only), caches, course-infrastructure tests
+Never shipped: ANSWERS.md (instructors only), mutants.yaml (staff mutation catalogues:
+they quote solution lines, see scripts/mutation.py), caches, course-infrastructure tests
 (`test_*.py` outside module folders), dataset build scripts and staff-only commands.
 """
 
@@ -21,7 +22,14 @@ from grading.course_config import CourseConfig, Tier
 from grading.course_modules import ModuleMeta
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when available
-NEVER = {"ANSWERS.md", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".DS_Store"}
+NEVER = {
+    "ANSWERS.md",
+    "mutants.yaml",
+    "__pycache__",
+    ".pytest_cache",
+    ".ipynb_checkpoints",
+    ".DS_Store",
+}
 NEVER_SUFFIXES = {".pyc", ".pyo"}
 # `tiny` subcommands for course staff: they read folders of student repositories, not a tier.
 STAFF_COMMANDS = {"grade_batch.py", "gradebook.py", "leaderboard.py"}

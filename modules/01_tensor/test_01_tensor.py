@@ -9,6 +9,16 @@ from tinytorch.core import Tensor
 exercise = pytest.mark.exercise
 
 
+def check_tensor(result, what: str, shape: tuple) -> None:
+    """`result` of the operation `what` is a float32 Tensor of `shape`; messages name both."""
+    assert isinstance(result, Tensor), (
+        f"{what} should return a Tensor, got {type(result).__name__}: wrap the NumPy result "
+        f"in Tensor(...)"
+    )
+    assert result.shape == shape, f"{what} should have shape {shape}, got {result.shape}"
+    assert result.dtype == np.float32, f"{what} should be float32, got {result.dtype}"
+
+
 @exercise("01.1")
 def test_01_1_stores_float32_with_shape_size_ndim():
     x = Tensor([[1, 2, 3], [4, 5, 6]])
@@ -44,6 +54,17 @@ def test_01_2_add_and_multiply_broadcast():
 
 
 @exercise("01.2")
+def test_01_2_add_mul_pow_return_float32_tensors():
+    column = Tensor([[1.0], [2.0], [3.0]])  # (3, 1)
+    row = Tensor([10.0, 20.0])  # (2,)
+    check_tensor(column + row, "(3, 1) + (2,)", (3, 2))
+    check_tensor(column * row, "(3, 1) * (2,)", (3, 2))
+    check_tensor(column**2, "(3, 1) ** 2", (3, 1))
+    check_tensor(column * 2.5, "(3, 1) * 2.5", (3, 1))
+    check_tensor(row**0.5, "(2,) ** 0.5", (2,))
+
+
+@exercise("01.2")
 def test_01_2_derived_ops_follow_from_add_mul_pow():
     a = Tensor([2.0, 4.0])
     np.testing.assert_allclose((a**2).data, [4, 16])
@@ -64,6 +85,20 @@ def test_01_3_matmul_matches_numpy_including_batches():
     result = Tensor(batched).matmul(Tensor(b))
     assert result.shape == (2, 4, 5), f"(2, 4, 3) @ (3, 5) gives (2, 4, 5), got {result.shape}"
     np.testing.assert_allclose(result.data, batched @ b, rtol=1e-5, atol=1e-6)
+
+
+@exercise("01.3")
+def test_01_3_matmul_returns_tensors_for_batches_and_vectors():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 3, 5))
+    result = Tensor(a) @ Tensor(b)
+    check_tensor(result, "(2, 4, 3) @ (2, 3, 5) (one matmul per batch entry)", (2, 4, 5))
+    np.testing.assert_allclose(result.data, a @ b, rtol=1e-5, atol=1e-6)
+    matrix, vector = rng.normal(size=(4, 3)), rng.normal(size=3)
+    product = Tensor(matrix) @ Tensor(vector)
+    check_tensor(product, "(4, 3) @ (3,) (matrix times vector)", (4,))
+    np.testing.assert_allclose(product.data, matrix @ vector, rtol=1e-5, atol=1e-6)
+    check_tensor(Tensor(np.ones((2, 3))) @ Tensor(np.ones((3, 2))), "(2, 3) @ (3, 2)", (2, 2))
 
 
 @exercise("01.3")
@@ -90,15 +125,58 @@ def test_01_4_reshape_and_transpose_are_views():
     assert cube.transpose().shape == (2, 4, 3), "no axes: swap the last two"
 
 
+@exercise("01.4")
+def test_01_4_reshape_and_transpose_return_float32_tensors():
+    x = Tensor(np.arange(6))
+    check_tensor(x.reshape(2, 3), "a (6,) tensor reshape(2, 3)", (2, 3))
+    check_tensor(x.reshape((3, -1)), "a (6,) tensor reshape((3, -1))", (3, 2))
+    check_tensor(x.reshape(2, 3).transpose(), "a (2, 3) tensor transpose()", (3, 2))
+    cube = Tensor(np.zeros((2, 3, 4)))
+    check_tensor(cube.transpose(1, 0, 2), "a (2, 3, 4) tensor transpose(1, 0, 2)", (3, 2, 4))
+
+
 @exercise("01.5")
 def test_01_5_sum_and_max_along_axes():
     x = Tensor([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
-    assert x.sum().item() == 21.0
-    np.testing.assert_allclose(x.sum(axis=0).data, [5, 7, 9])
-    np.testing.assert_allclose(x.sum(axis=1, keepdims=True).data, [[9], [12]])
-    np.testing.assert_allclose(x.max(axis=1).data, [5, 6])
-    assert x.max().item() == 6.0
-    assert x.sum(axis=(0, 1)).shape == (), "a tuple of axes reduces all of them"
+    assert x.sum().item() == 21.0, f"sum() of all entries should be 21, got {x.sum().item()}"
+    np.testing.assert_allclose(
+        x.sum(axis=0).data, [5, 7, 9], err_msg="sum(axis=0) of [[1, 5, 3], [4, 2, 6]]"
+    )
+    np.testing.assert_allclose(
+        x.max(axis=1).data, [5, 6], err_msg="max(axis=1) of [[1, 5, 3], [4, 2, 6]]"
+    )
+    np.testing.assert_allclose(
+        x.max(axis=0).data, [4, 5, 6], err_msg="max(axis=0) of [[1, 5, 3], [4, 2, 6]]"
+    )
+    assert x.max().item() == 6.0, f"max() of all entries should be 6, got {x.max().item()}"
+    shape = x.sum(axis=(0, 1)).shape
+    assert shape == (), f"sum(axis=(0, 1)) reduces both axes to shape (), got {shape}"
+
+
+@exercise("01.5")
+def test_01_5_keepdims_keeps_reduced_axes_with_length_1():
+    x = Tensor(np.arange(12).reshape(3, 4))
+    for name in ("sum", "max"):
+        reduce = getattr(x, name)
+        check_tensor(reduce(axis=1), f"{name}(axis=1) of a (3, 4) tensor", (3,))
+        check_tensor(reduce(axis=0), f"{name}(axis=0) of a (3, 4) tensor", (4,))
+        check_tensor(
+            reduce(axis=1, keepdims=True),
+            f"{name}(axis=1, keepdims=True) of a (3, 4) tensor",
+            (3, 1),
+        )
+        check_tensor(
+            reduce(axis=0, keepdims=True),
+            f"{name}(axis=0, keepdims=True) of a (3, 4) tensor",
+            (1, 4),
+        )
+        check_tensor(reduce(), f"{name}() of a (3, 4) tensor", ())
+    np.testing.assert_allclose(
+        x.max(axis=1, keepdims=True).data, [[3], [7], [11]], err_msg="max(axis=1, keepdims=True)"
+    )
+    np.testing.assert_allclose(
+        x.sum(axis=1, keepdims=True).data, [[6], [22], [38]], err_msg="sum(axis=1, keepdims=True)"
+    )
 
 
 @exercise("01.5")
@@ -106,7 +184,10 @@ def test_01_5_mean_is_built_on_sum():
     x = Tensor(np.arange(12).reshape(3, 4))
     np.testing.assert_allclose(x.mean(axis=0).data, np.arange(12).reshape(3, 4).mean(axis=0))
     assert x.mean().item() == pytest.approx(5.5)
-    assert x.mean(axis=1, keepdims=True).shape == (3, 1)
+    shape = x.mean(axis=1, keepdims=True).shape
+    assert shape == (3, 1), (
+        f"mean(axis=1, keepdims=True) of a (3, 4) tensor should have shape (3, 1), got {shape}"
+    )
 
 
 @exercise("01.6")
@@ -118,6 +199,16 @@ def test_01_6_exp_log_and_indexing():
     np.testing.assert_array_equal(grid[1].data, [4, 5, 6, 7])
     np.testing.assert_array_equal(grid[:, 1:3].data, [[1, 2], [5, 6], [9, 10]])
     np.testing.assert_array_equal(grid[[2, 0]].data[:, 0], [8, 0])
+
+
+@exercise("01.6")
+def test_01_6_exp_log_and_indexing_return_float32_tensors():
+    x = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    check_tensor(x.exp(), "exp() of a (2, 3) tensor", (2, 3))
+    check_tensor(x.log(), "log() of a (2, 3) tensor", (2, 3))
+    check_tensor(x[1], "x[1] of a (2, 3) tensor", (3,))
+    check_tensor(x[:, 1:], "x[:, 1:] of a (2, 3) tensor", (2, 2))
+    check_tensor(x[0, 2], "x[0, 2] of a (2, 3) tensor (one entry)", ())
 
 
 @exercise("01.7")
