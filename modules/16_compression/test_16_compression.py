@@ -385,9 +385,10 @@ def _digits(seed=0, n=120):
 
 class _SGD:
     def __init__(self, params, lr=0.05):
-        self.params, self.lr, self.steps = list(params), lr, 0
+        self.params, self.lr, self.steps, self.zeroed = list(params), lr, 0, 0
 
     def zero_grad(self):
+        self.zeroed += 1
         for p in self.params:
             p.grad = None
 
@@ -429,6 +430,7 @@ def test_16_8_trains_the_student_only_batch_by_batch(monkeypatch):
     assert len(history) == 3, "one mean loss per epoch"
     assert history[-1] < history[0], f"the loss should fall as the student trains: {history}"
     assert optimizer.steps == 3 * 4 == len(calls), "one step per batch of 32 (120 rows: 4 batches)"
+    assert optimizer.zeroed == optimizer.steps, "zero the gradients before every backward pass"
     assert not any(graph_during_teacher), "run the teacher under no_grad(): it is never trained"
     for before, param in zip(frozen, teacher.parameters(), strict=True):
         np.testing.assert_array_equal(param.data, before, err_msg="the teacher must not change")
