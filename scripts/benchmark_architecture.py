@@ -14,7 +14,8 @@
    - PyTorch CPU: torch.nn.functional.conv2d on the same arrays (optional: without torch the
      column is skipped with a message; never install torch into the course's .venv).
    The paper measured 97 s per batch for explicit loops against 10 ms for PyTorch; target
-   (issue 14): im2col within 3× of PyTorch CPU, both on one thread (pin them as below). The three outputs are compared (largest difference).
+   (issue 14): im2col within 3× of PyTorch CPU, both on one thread (pin them as below).
+   The three outputs are compared (largest difference).
 2. attention as the sequence length doubles (64 … 1,024): Module 12's MultiHeadAttention
    (dim 64, 4 heads, batch 1, causal mask) — time of the forward pass and of forward +
    backward, and the memory: the score matrix by formula (attention_score_bytes, 4 heads ×
