@@ -45,9 +45,10 @@ from pathlib import Path
 
 import numpy as np
 
-TARGETS = {  # figure: (numerator, denominator, at most)
+TARGETS = {  # figure: at most this ratio
     "matmul: tinytorch / NumPy": 1.2,
-    "conv im2col: tinytorch / PyTorch CPU": 3.0,
+    "conv im2col, Module 18 (strided gather + one batched GEMM) / PyTorch CPU": 3.0,
+    "conv im2col, Module 09 (Tensor ops, differentiable) / PyTorch CPU": 3.0,
     "MLP epoch: tinytorch / PyTorch CPU": 1.0,
     "grading: tiny grade / plain pytest (CPU)": 1.1,
 }
@@ -83,24 +84,34 @@ class Figure:
     samples: list[float] = field(default_factory=list)
 
 
-def sample(fn: Callable[[], object], repeats: int, min_time: float, clock) -> Figure:
-    """Median, min, max and 95 % t-interval of per-call time over `repeats` rounds."""
+def side_by_side(
+    fns: dict[str, Callable[[], object]], repeats: int, min_time: float, clock
+) -> dict[str, Figure]:
+    """Per-call time of each function over `repeats` rounds, the functions taking turns
+    round by round (so a burst of load on a shared machine hits all of them alike):
+    median, min, max and 95 % t-interval of the mean (Module 19's summarize, t_interval).
+    A round calls a function enough times to last `min_time` (at least once)."""
     from tinytorch.benchmarking import summarize, t_interval
 
-    fn()  # warm-up
-    calls, start = 1, clock()
-    fn()
-    one = max(clock() - start, 1e-9)
-    calls = max(1, math.ceil(min_time / one))
-    rounds = []
-    for _ in range(repeats):
+    calls = {}
+    for name, fn in fns.items():
+        fn()  # warm-up
         start = clock()
-        for _ in range(calls):
-            fn()
-        rounds.append((clock() - start) / calls)
-    summary = summarize(rounds)
-    ci = t_interval(rounds) if len(rounds) > 1 else None
-    return Figure(summary.median, summary.min, summary.max, ci, samples=rounds)
+        fn()
+        calls[name] = max(1, math.ceil(min_time / max(clock() - start, 1e-9)))
+    rounds: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = clock()
+            for _ in range(calls[name]):
+                fn()
+            rounds[name].append((clock() - start) / calls[name])
+    figures = {}
+    for name, samples in rounds.items():
+        summary = summarize(samples)
+        ci = t_interval(samples) if len(samples) > 1 else None
+        figures[name] = Figure(summary.median, summary.min, summary.max, ci, samples=samples)
+    return figures
 
 
 def extrapolated(fn: Callable[[], object], scale: float, what: str, clock) -> Figure:
@@ -134,70 +145,76 @@ def loop_softmax(values: list[float]) -> list[float]:
 
 
 def table4(sizes: Sizes, torch, repeats: int, min_time: float, clock) -> dict:
-    """{computation: {"explicit", "tinytorch", "numpy", "torch": Figure or None, "work"}}."""
+    """{computation: {"work", "explicit", "tinytorch", "numpy", "torch": Figure or None}}.
+    Within a computation the implementations take turns (side_by_side)."""
     from tinytorch.acceleration import conv2d_vectorized
     from tinytorch.core import Tensor, no_grad
     from tinytorch.nn import Softmax, conv2d_explicit, conv2d_im2col
 
     rng = np.random.default_rng(0)
-    rows: dict[str, dict] = {}
     n = sizes.matmul
     a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
-    ta, tb = Tensor(a), Tensor(b)
-    la, lb = a.tolist(), b.tolist()
-    part = min(sizes.explicit_matmul_rows, n)
-    rows[f"matmul {n}×{n}"] = {
-        "work": f"{n**3:,} multiply-adds",
-        "explicit": extrapolated(
-            lambda: loop_matmul(la, lb, part), n / part, f"{part} of {n} rows", clock
-        ),
-        "tinytorch": sample(lambda: ta @ tb, repeats, min_time, clock),
-        "numpy": sample(lambda: a @ b, repeats, min_time, clock),
-        "torch": None,
-    }
     batch, channels, side, filters, k = sizes.conv
     images = rng.standard_normal((batch, channels, side, side), dtype=np.float32)
     weight = rng.standard_normal((filters, channels, k, k), dtype=np.float32) * 0.1
     bias = rng.standard_normal(filters, dtype=np.float32)
-    x, w, bb = Tensor(images), Tensor(weight), Tensor(bias)
+    values = rng.standard_normal(sizes.softmax, dtype=np.float32)
     out_side = side - k + 1
-    subset = Tensor(images[: sizes.explicit_conv_images])
     macs = batch * filters * out_side * out_side * channels * k * k
-    with no_grad():
-        rows[f"conv {batch}×{channels}×{side}×{side}, {filters} filters {k}×{k}"] = {
-            "work": f"{macs:,} multiply-adds",
-            "explicit": extrapolated(
-                lambda: conv2d_explicit(subset, w, bb),
-                batch / sizes.explicit_conv_images,
-                f"{sizes.explicit_conv_images} of {batch} images",
-                clock,
-            ),
-            "tinytorch": sample(lambda: conv2d_im2col(x, w, bb), repeats, min_time, clock),
-            "numpy": sample(lambda: conv2d_vectorized(x, w, bb), repeats, min_time, clock),
-            "torch": None,
-        }
-        values = rng.standard_normal(sizes.softmax, dtype=np.float32)
-        listed, tv, softmax = values.tolist(), Tensor(values), Softmax(axis=-1)
-        rows[f"softmax over {sizes.softmax:,}"] = {
-            "work": f"{sizes.softmax:,} entries",
-            "explicit": sample(lambda: loop_softmax(listed), repeats, min_time, clock),
-            "tinytorch": sample(lambda: softmax(tv), repeats, min_time, clock),
-            "numpy": sample(lambda: _numpy_softmax(values), repeats, min_time, clock),
-            "torch": None,
-        }
+    ta, tb = Tensor(a), Tensor(b)
+    x, w, bb = Tensor(images), Tensor(weight), Tensor(bias)
+    tv, softmax, listed = Tensor(values), Softmax(axis=-1), values.tolist()
+    cases = {
+        f"matmul {n}×{n}": (
+            f"{n**3:,} multiply-adds",
+            {"tinytorch": lambda: ta @ tb, "numpy": lambda: a @ b},
+        ),
+        f"conv {batch}×{channels}×{side}×{side}, {filters} filters {k}×{k}": (
+            f"{macs:,} multiply-adds",
+            {
+                "tinytorch": lambda: conv2d_im2col(x, w, bb),
+                "numpy": lambda: conv2d_vectorized(x, w, bb),
+            },
+        ),
+        f"softmax over {sizes.softmax:,}": (
+            f"{sizes.softmax:,} entries",
+            {
+                "explicit": lambda: loop_softmax(listed),
+                "tinytorch": lambda: softmax(tv),
+                "numpy": lambda: _numpy_softmax(values),
+            },
+        ),
+    }
     if torch is not None:
-        names = list(rows)
-        with torch.no_grad():
-            pa, pb = torch.from_numpy(a), torch.from_numpy(b)
-            rows[names[0]]["torch"] = sample(lambda: pa @ pb, repeats, min_time, clock)
-            px, pw, pbias = (torch.from_numpy(v) for v in (images, weight, bias))
-            rows[names[1]]["torch"] = sample(
-                lambda: torch.nn.functional.conv2d(px, pw, pbias), repeats, min_time, clock
-            )
-            pv = torch.from_numpy(values)
-            rows[names[2]]["torch"] = sample(
-                lambda: torch.softmax(pv, dim=-1), repeats, min_time, clock
-            )
+        pa, pb = torch.from_numpy(a), torch.from_numpy(b)
+        px, pw, pbias = (torch.from_numpy(v) for v in (images, weight, bias))
+        pv = torch.from_numpy(values)
+        torch_fns = (
+            lambda: pa @ pb,
+            lambda: torch.nn.functional.conv2d(px, pw, pbias),
+            lambda: torch.softmax(pv, dim=-1),
+        )
+        for (_, fns), fn in zip(cases.values(), torch_fns, strict=True):
+            fns["torch"] = fn
+    rows: dict[str, dict] = {}
+    grad_off = torch.no_grad() if torch is not None else no_grad()
+    with no_grad(), grad_off:
+        for name, (work, fns) in cases.items():
+            rows[name] = {"work": work, "explicit": None, "torch": None}
+            rows[name] |= side_by_side(fns, repeats, min_time, clock)
+        part = min(sizes.explicit_matmul_rows, n)
+        la, lb = a.tolist(), b.tolist()
+        matmul, conv = list(rows)[:2]
+        rows[matmul]["explicit"] = extrapolated(
+            lambda: loop_matmul(la, lb, part), n / part, f"{part} of {n} rows", clock
+        )
+        subset = Tensor(images[: sizes.explicit_conv_images])
+        rows[conv]["explicit"] = extrapolated(
+            lambda: conv2d_explicit(subset, w, bb),
+            batch / sizes.explicit_conv_images,
+            f"{sizes.explicit_conv_images} of {batch} images",
+            clock,
+        )
     return rows
 
 
@@ -219,7 +236,7 @@ def mlp_epoch(torch, repeats: int, clock) -> dict:
     }
     if torch is not None:
         cases["torch"] = torch_cases(torch, np.random.default_rng(1), digits)["mlp"]
-    figures = {name: sample(fn, repeats, 0.0, clock) for name, fn in cases.items()}
+    figures: dict[str, Figure | None] = dict(side_by_side(cases, repeats, 0.0, clock))
     figures.setdefault("torch", None)
     return figures
 
@@ -263,7 +280,10 @@ def ratios(table: dict, mlp: dict, grading: dict | None) -> dict[str, float | No
 
     found = {
         "matmul: tinytorch / NumPy": ratio(table[names[0]]["tinytorch"], table[names[0]]["numpy"]),
-        "conv im2col: tinytorch / PyTorch CPU": ratio(
+        "conv im2col, Module 18 (strided gather + one batched GEMM) / PyTorch CPU": ratio(
+            table[names[1]]["numpy"], table[names[1]]["torch"]
+        ),
+        "conv im2col, Module 09 (Tensor ops, differentiable) / PyTorch CPU": ratio(
             table[names[1]]["tinytorch"], table[names[1]]["torch"]
         ),
         "MLP epoch: tinytorch / PyTorch CPU": ratio(mlp["tinytorch"], mlp["torch"]),
