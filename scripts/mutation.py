@@ -228,6 +228,13 @@ def _problems(mutant, at, source, regions, exercises, seen, meta) -> list[str]:
                 f"{at}: {name}: find text is at {meta.source}:{start + 1}, in {actual}; a "
                 f"student bug changes their own code: the solution region of {mutant.exercise}"
             )
+        try:
+            compile(mutant.apply(source), f"{meta.source} with mutant {mutant.id}", "exec")
+        except SyntaxError as error:
+            found.append(
+                f"{at}: {name}: the mutated source is not valid Python ({error.msg}, line "
+                f"{error.lineno}): a syntax error is not a student bug the tests should catch"
+            )
     return found
 
 
@@ -432,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             print("the reference must score full points first:\n" + "\n".join(failures))
             return 2
         runnable = [m for m in mutants if m.equivalent is None]
-        outcomes = list(pool.map(lambda m: run_mutant(course_root, m), runnable))
+        outcomes = list(pool.map(lambda m: _progress(run_mutant(course_root, m)), runnable))
     equivalents = [m for m in mutants if m.equivalent is not None]
     print(report(outcomes, equivalents, args.verbose))
     print(f"{len(outcomes)} mutants graded in {time.monotonic() - start:.0f} s ({args.jobs} jobs)")
@@ -448,6 +455,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAIL: kill rate below {args.min_rate:.0%} in {', '.join(low)}")
         return 1
     return 0
+
+
+def _progress(outcome: Outcome) -> Outcome:
+    """One line on stderr per graded mutant, so a long run shows it is alive."""
+    print(f"  {outcome.status:<8} {outcome.mutant.label}", file=sys.stderr, flush=True)
+    return outcome
 
 
 def _relative(path: Path) -> str:

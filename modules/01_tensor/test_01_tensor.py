@@ -35,7 +35,10 @@ def test_01_1_scalars_and_arrays_become_float32():
         "int64 input must become float32"
     )
     x = Tensor(5.0)
-    assert x.item() == 5.0 and x.requires_grad is False and x.grad is None
+    assert x.item() == 5.0 and x.requires_grad is False and x.grad is None, (
+        f"Tensor(5.0) should hold 5.0 with requires_grad False and grad None, got {x.item()}, "
+        f"{x.requires_grad}, {x.grad}"
+    )
     flagged = Tensor([1.0, 2.0], requires_grad=True)
     assert flagged.requires_grad is True and flagged.grad is None, (
         "keep the flag, grad starts as None"
@@ -112,20 +115,6 @@ def test_01_3_matmul_mismatch_names_both_shapes():
 
 
 @exercise("01.4")
-def test_01_4_reshape_and_transpose_are_views():
-    x = Tensor(np.arange(6))
-    grid = x.reshape(2, 3)
-    assert grid.shape == (2, 3) and x.reshape((3, -1)).shape == (3, 2)
-    assert np.shares_memory(grid.data, x.data), "reshape of contiguous data should not copy"
-    flipped = grid.transpose()
-    assert flipped.shape == (3, 2) and grid.T.shape == (3, 2)
-    np.testing.assert_array_equal(flipped.data, np.arange(6).reshape(2, 3).T)
-    cube = Tensor(np.zeros((2, 3, 4)))
-    assert cube.transpose(2, 0, 1).shape == (4, 2, 3), "explicit axes permute in the given order"
-    assert cube.transpose().shape == (2, 4, 3), "no axes: swap the last two"
-
-
-@exercise("01.4")
 def test_01_4_reshape_and_transpose_return_float32_tensors():
     x = Tensor(np.arange(6))
     check_tensor(x.reshape(2, 3), "a (6,) tensor reshape(2, 3)", (2, 3))
@@ -133,6 +122,26 @@ def test_01_4_reshape_and_transpose_return_float32_tensors():
     check_tensor(x.reshape(2, 3).transpose(), "a (2, 3) tensor transpose()", (3, 2))
     cube = Tensor(np.zeros((2, 3, 4)))
     check_tensor(cube.transpose(1, 0, 2), "a (2, 3, 4) tensor transpose(1, 0, 2)", (3, 2, 4))
+
+
+@exercise("01.4")
+def test_01_4_reshape_and_transpose_are_views():
+    x = Tensor(np.arange(6))
+    grid = x.reshape(2, 3)
+    assert grid.shape == (2, 3) and x.reshape((3, -1)).shape == (3, 2), (
+        f"a (6,) tensor reshaped to (2, 3) and (3, -1) should give (2, 3) and (3, 2), got "
+        f"{grid.shape} and {x.reshape((3, -1)).shape}"
+    )
+    assert np.shares_memory(grid.data, x.data), "reshape of contiguous data should not copy"
+    flipped = grid.transpose()
+    assert flipped.shape == (3, 2) and grid.T.shape == (3, 2), (
+        f"transpose() and .T of a (2, 3) tensor should have shape (3, 2), got {flipped.shape} "
+        f"and {grid.T.shape}"
+    )
+    np.testing.assert_array_equal(flipped.data, np.arange(6).reshape(2, 3).T)
+    cube = Tensor(np.zeros((2, 3, 4)))
+    assert cube.transpose(2, 0, 1).shape == (4, 2, 3), "explicit axes permute in the given order"
+    assert cube.transpose().shape == (2, 4, 3), "no axes: swap the last two"
 
 
 @exercise("01.5")
@@ -183,7 +192,9 @@ def test_01_5_keepdims_keeps_reduced_axes_with_length_1():
 def test_01_5_mean_is_built_on_sum():
     x = Tensor(np.arange(12).reshape(3, 4))
     np.testing.assert_allclose(x.mean(axis=0).data, np.arange(12).reshape(3, 4).mean(axis=0))
-    assert x.mean().item() == pytest.approx(5.5)
+    assert x.mean().item() == pytest.approx(5.5), (
+        f"mean() of 0..11 should be 5.5, got {x.mean().item()}"
+    )
     shape = x.mean(axis=1, keepdims=True).shape
     assert shape == (3, 1), (
         f"mean(axis=1, keepdims=True) of a (3, 4) tensor should have shape (3, 1), got {shape}"
@@ -219,4 +230,6 @@ def test_01_7_memory_footprint_counts_float32_bytes():
     assert Tensor(np.zeros((784, 128), dtype=np.float64)).memory_footprint() == 784 * 128 * 4, (
         "the footprint counts the stored float32 data, not the float64 input"
     )
-    assert Tensor(7).memory_footprint() == 4
+    assert Tensor(7).memory_footprint() == 4, (
+        f"one float32 number takes 4 bytes, got {Tensor(7).memory_footprint()}"
+    )

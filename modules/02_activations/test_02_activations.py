@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tinytorch._testing import assert_built_from_tensor_ops
+from tinytorch._testing import PRIMITIVES, assert_built_from_tensor_ops
 from tinytorch.core import Tensor, count_tensors
 from tinytorch.nn import GELU, ReLU, Sigmoid, Softmax, Tanh
 
@@ -44,6 +44,71 @@ def call_quietly(fn, *args):
     return result
 
 
+# Module 05 will differentiate every activation through the Tensor operations it is made
+# of. `slopes` does the same here with Module 01 alone (forward mode: every operation also
+# works out how its result moves when x moves), so a formula whose values are right but
+# whose slope is wrong (a ReLU mask that is 1 at exactly 0, a tanh computed on .data)
+# loses points in this module, not three modules later.
+def _tangent_rules(original):
+    def linear(name):  # sum, reshape, transpose, indexing: apply the same operation
+        return lambda out, dx, a, *args, **kwargs: (
+            original[name](Tensor(dx(a)), *args, **kwargs).data
+        )
+
+    def value(v):
+        return v.data if isinstance(v, Tensor) else np.asarray(v, dtype=np.float64)
+
+    def max_rule(out, dx, a, axis=None, keepdims=False):
+        peak = a.data.max(axis=axis, keepdims=True)
+        winners = a.data == peak
+        moved = (dx(a) * winners).sum(axis=axis, keepdims=True) / winners.sum(
+            axis=axis, keepdims=True
+        )
+        return moved if keepdims else moved.reshape(out.shape)
+
+    return {
+        "__add__": lambda out, dx, a, b: dx(a) + dx(b),
+        "__mul__": lambda out, dx, a, b: dx(a) * value(b) + value(a) * dx(b),
+        "__pow__": lambda out, dx, a, c: c * a.data.astype(np.float64) ** (c - 1) * dx(a),
+        "matmul": lambda out, dx, a, b: np.matmul(dx(a), value(b)) + np.matmul(value(a), dx(b)),
+        "exp": lambda out, dx, a: out.data * dx(a),
+        "log": lambda out, dx, a: dx(a) / a.data,
+        "max": max_rule,
+        **{name: linear(name) for name in ("sum", "reshape", "transpose", "__getitem__")},
+    }
+
+
+def slopes(fn, values, direction=None):
+    """How fn(x) moves when x moves along `direction` (default: every entry by 1):
+    the elementwise derivative for an elementwise fn, computed through the Tensor
+    operations fn is made of (constants such as masks do not move)."""
+    x = Tensor(values)
+    moves = {id(x): (x, np.ones(x.shape) if direction is None else np.asarray(direction))}
+
+    def dx(t):
+        if isinstance(t, Tensor) and id(t) in moves:
+            return moves[id(t)][1]
+        return np.zeros(np.shape(t.data if isinstance(t, Tensor) else t))
+
+    original = {name: getattr(Tensor, name) for name in PRIMITIVES}
+    rules = _tangent_rules(original)
+
+    def tracked(name):
+        def operation(self, *args, **kwargs):
+            out = original[name](self, *args, **kwargs)
+            if isinstance(out, Tensor):
+                moves[id(out)] = (out, np.asarray(rules[name](out, dx, self, *args, **kwargs)))
+            return out
+
+        return operation
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in PRIMITIVES:
+            patch.setattr(Tensor, name, tracked(name))
+        out = fn(x)
+    return np.broadcast_to(dx(out), out.shape)
+
+
 def moderate_inputs(shape=(4, 5), scale=3.0, seed=0):
     return np.random.default_rng(seed).normal(scale=scale, size=shape)
 
@@ -75,6 +140,18 @@ def test_02_1_relu_is_built_from_tensor_ops():
     assert_built_from_tensor_ops("ReLU", lambda: ReLU()(x), x=x)
 
 
+@exercise("02.1")
+def test_02_1_relu_slope_is_0_at_and_below_zero_and_1_above():
+    values = [-2.0, -0.5, 0.0, 0.5, 3.0]
+    got = slopes(ReLU(), values)
+    np.testing.assert_array_equal(
+        got,
+        [0.0, 0.0, 0.0, 1.0, 1.0],
+        err_msg=f"ReLU's slope at {values} should be [0, 0, 0, 1, 1] (0 at exactly 0, as in "
+        f"PyTorch): the mask must be 1 only where x > 0, and ReLU is x * mask",
+    )
+
+
 # ---- 02.2 Sigmoid -----------------------------------------------------------------
 @exercise("02.2")
 def test_02_2_sigmoid_matches_numpy():
@@ -101,12 +178,28 @@ def test_02_2_sigmoid_is_built_from_tensor_ops():
     assert_built_from_tensor_ops("Sigmoid", lambda: Sigmoid()(x), x=x)
 
 
+@exercise("02.2")
+def test_02_2_sigmoid_slope_is_s_times_1_minus_s():
+    values = np.array([-6.0, -1.5, 0.0, 0.5, 2.0, 6.0])
+    s = 1.0 / (1.0 + np.exp(-values))
+    np.testing.assert_allclose(
+        slopes(Sigmoid(), values),
+        s * (1 - s),
+        rtol=1e-4,
+        atol=1e-7,
+        err_msg=f"the slope of Sigmoid at {values.tolist()} should be s·(1 − s): build it from "
+        f"Tensor operations on x (masks are constants), not from NumPy on .data",
+    )
+
+
 # ---- 02.3 Tanh --------------------------------------------------------------------
 @exercise("02.3")
 def test_02_3_tanh_matches_numpy():
     values = moderate_inputs(shape=(3, 7))
     out = Tanh()(Tensor(values))
-    assert out.shape == (3, 7) and out.dtype == np.float32
+    assert out.shape == (3, 7) and out.dtype == np.float32, (
+        f"Tanh of a (3, 7) tensor should be float32 of shape (3, 7), got {out.dtype} {out.shape}"
+    )
     np.testing.assert_allclose(out.data, np.tanh(values), rtol=1e-5, atol=1e-6)
 
 
@@ -120,6 +213,19 @@ def test_02_3_tanh_is_stable_at_extremes():
 def test_02_3_tanh_is_built_from_tensor_ops():
     x = Tensor(moderate_inputs())
     assert_built_from_tensor_ops("Tanh", lambda: Tanh()(x), x=x)
+
+
+@exercise("02.3")
+def test_02_3_tanh_slope_is_1_minus_tanh_squared():
+    values = np.array([-4.0, -1.0, 0.0, 0.3, 2.5])
+    np.testing.assert_allclose(
+        slopes(Tanh(), values),
+        1 - np.tanh(values) ** 2,
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg=f"the slope of Tanh at {values.tolist()} should be 1 − tanh²: build it from "
+        f"Tensor operations on x (sign masks are constants)",
+    )
 
 
 # ---- 02.4 GELU --------------------------------------------------------------------
@@ -143,11 +249,40 @@ def numpy_tanh(monkeypatch):
     monkeypatch.setitem(GELU.forward.__globals__, "Tanh", NumpyTanh)
 
 
+@pytest.fixture
+def tensor_ops_tanh(monkeypatch):
+    """A stand-in for your Tanh (02.3) made of Tensor operations, for GELU's slope."""
+
+    class OpsTanh:
+        def __call__(self, x):
+            e = (x * -2.0).exp()
+            return (1 - e) / (1 + e)
+
+    monkeypatch.setitem(GELU.forward.__globals__, "Tanh", OpsTanh)
+
+
+@exercise("02.4")
+def test_02_4_gelu_slope_matches_the_derivative_of_the_formula(tensor_ops_tanh):
+    values = np.array([-3.0, -1.0, 0.0, 0.5, 2.0])
+    step = 1e-6
+    expected = (gelu_reference(values + step) - gelu_reference(values - step)) / (2 * step)
+    np.testing.assert_allclose(
+        slopes(GELU(), values),
+        expected,
+        rtol=1e-3,
+        atol=1e-5,
+        err_msg=f"the slope of GELU at {values.tolist()} should follow its formula: build it "
+        f"from Tensor operations on x and call Tanh() on a Tensor, not NumPy on .data",
+    )
+
+
 @exercise("02.4")
 def test_02_4_gelu_matches_the_tanh_formula(numpy_tanh):
     values = np.linspace(-6, 6, 49)
     out = GELU()(Tensor(values))
-    assert out.shape == (49,) and out.dtype == np.float32
+    assert out.shape == (49,) and out.dtype == np.float32, (
+        f"GELU of a (49,) tensor should be float32 of shape (49,), got {out.dtype} {out.shape}"
+    )
     np.testing.assert_allclose(out.data, gelu_reference(values), rtol=1e-5, atol=1e-6)
     exact = [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in values]
     np.testing.assert_allclose(

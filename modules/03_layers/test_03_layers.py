@@ -102,7 +102,9 @@ def test_03_2_xavier_uniform_has_the_right_shape_bound_and_spread():
     assert isinstance(values, Tensor) and values.shape == (784, 128), (
         f"expected a Tensor of shape (fan_in, fan_out) = (784, 128), got {values!r:.80}"
     )
-    assert values.dtype == np.float32
+    assert values.dtype == np.float32, (
+        f"xavier_uniform should return float32 values, got {values.dtype}"
+    )
     bound = math.sqrt(6 / (784 + 128))
     largest = float(np.abs(values.data).max())
     assert largest <= bound * (1 + 1e-6), (
@@ -124,7 +126,10 @@ def test_03_2_xavier_uniform_has_the_right_shape_bound_and_spread():
         f"Draw from a uniform distribution, not a normal one."
     )
     small = xavier_uniform(3, 5, rng=1)
-    assert small.shape == (3, 5) and np.abs(small.data).max() <= math.sqrt(6 / 8) * (1 + 1e-6)
+    assert small.shape == (3, 5) and np.abs(small.data).max() <= math.sqrt(6 / 8) * (1 + 1e-6), (
+        f"xavier_uniform(3, 5) should have shape (3, 5) and |values| <= sqrt(6 / 8) = "
+        f"{math.sqrt(6 / 8):.4f}, got {small.shape} with largest {np.abs(small.data).max():.4f}"
+    )
 
 
 @exercise("03.2")
@@ -277,7 +282,10 @@ def test_03_5_an_mlp_sized_model_has_101770_parameters_in_407080_bytes():
 
 @exercise("03.5")
 def test_03_5_counts_come_from_parameters_only():
-    assert parameter_count(Listed()) == 0 and parameter_bytes(Listed()) == 0
+    assert parameter_count(Listed()) == 0 and parameter_bytes(Listed()) == 0, (
+        f"a module whose only tensor does not require grad has 0 parameters and 0 bytes, got "
+        f"{parameter_count(Listed())} and {parameter_bytes(Listed())}"
+    )
     model = Listed(Tensor(3.0), ignored=Tensor(np.zeros((1000, 1000))))
     assert parameter_count(model) == 1 and parameter_bytes(model) == 4, (
         "count only what module.parameters() returns: one single-number Tensor, 4 bytes"
@@ -308,7 +316,10 @@ def test_03_6_activation_bytes_adds_each_layer_output():
         "each layer gets the previous layer's output; the first gets the input shape"
     )
     mlp_like = Sequential(Widen(128), Widen(128), Widen(10))
-    assert activation_bytes(mlp_like, (64, 784)) == 68_096
+    assert activation_bytes(mlp_like, (64, 784)) == 68_096, (
+        f"outputs of 784→128, ReLU, 128→10 on 64 examples: 64·(128 + 128 + 10)·4 = 68,096 "
+        f"bytes, got {activation_bytes(mlp_like, (64, 784)):,}"
+    )
 
 
 @exercise("03.6")

@@ -77,7 +77,9 @@ def test_04_1_mse_matches_numpy():
     result = MSELoss()(Tensor(predictions), Tensor(targets))
     assert_scalar(result, "MSELoss")
     expected = np.mean((predictions - targets) ** 2)
-    assert result.item() == pytest.approx(expected, rel=1e-5)
+    assert result.item() == pytest.approx(expected, rel=1e-5), (
+        f"MSE of (8, 3) predictions and targets should be {expected:.6f}, got {result.item():.6f}"
+    )
     assert MSELoss()(Tensor([1.0, 2.0, 3.0]), [1.0, 2.0, 5.0]).item() == pytest.approx(4 / 3), (
         "targets may arrive as a plain list: (0 + 0 + 2²) / 3"
     )
@@ -199,7 +201,10 @@ def test_04_3_cross_entropy_with_class_labels_matches_numpy(numpy_log_softmax):
     logits, labels = random_values((6, 4)), np.array([0, 3, 1, 1, 2, 0])
     result = CrossEntropyLoss()(Tensor(logits), labels)
     assert_scalar(result, "CrossEntropyLoss")
-    assert result.item() == pytest.approx(reference_cross_entropy(logits, labels), rel=1e-5)
+    assert result.item() == pytest.approx(reference_cross_entropy(logits, labels), rel=1e-5), (
+        f"cross-entropy of (N, C) = {logits.shape} logits with labels {labels.tolist()} should be "
+        f"{reference_cross_entropy(logits, labels):.6f}, got {result.item():.6f}"
+    )
     uniform = CrossEntropyLoss()(Tensor(np.zeros((2, 5))), [4, 0]).item()
     assert uniform == pytest.approx(math.log(5), rel=1e-6), (
         "equal scores over 5 classes give probability 1/5 each: loss log(5)"
@@ -211,12 +216,16 @@ def test_04_3_cross_entropy_accepts_one_hot_and_probability_rows(numpy_log_softm
     logits, labels = random_values((4, 3), seed=2), np.array([2, 0, 1, 1])
     expected = reference_cross_entropy(logits, labels)
     rows = np.eye(3)[labels]
-    assert CrossEntropyLoss()(Tensor(logits), rows).item() == pytest.approx(expected, rel=1e-5)
+    assert CrossEntropyLoss()(Tensor(logits), rows).item() == pytest.approx(expected, rel=1e-5), (
+        f"one-hot rows as targets should give the same loss as the labels, {expected:.6f}"
+    )
     from_tensor = CrossEntropyLoss()(Tensor(logits), Tensor(labels)).item()
     assert from_tensor == pytest.approx(expected, rel=1e-5), "labels may arrive as a Tensor"
     soft = np.full((4, 3), 1 / 3)
     soft_expected = -np.mean((logits - reference_logsumexp(logits, keepdims=True)).sum(-1) / 3)
-    assert CrossEntropyLoss()(Tensor(logits), soft).item() == pytest.approx(soft_expected, 1e-5)
+    assert CrossEntropyLoss()(Tensor(logits), soft).item() == pytest.approx(soft_expected, 1e-5), (
+        f"probability rows as targets: the loss should be {soft_expected:.6f}"
+    )
 
 
 @exercise("04.3")
@@ -255,7 +264,9 @@ def test_04_4_binary_cross_entropy_matches_numpy():
     result = BinaryCrossEntropyLoss()(Tensor(logits), Tensor(targets))
     assert_scalar(result, "BinaryCrossEntropyLoss")
     expected = reference_binary_cross_entropy(logits, targets)
-    assert result.item() == pytest.approx(expected, rel=1e-5)
+    assert result.item() == pytest.approx(expected, rel=1e-5), (
+        f"binary cross-entropy should be {expected:.6f}, got {result.item():.6f}"
+    )
     soft = np.full((5, 4), 0.3)
     assert BinaryCrossEntropyLoss()(Tensor(logits), soft).item() == pytest.approx(
         reference_binary_cross_entropy(logits, soft), rel=1e-5
@@ -311,9 +322,13 @@ def test_04_5_float32_exp_limits():
 @exercise("04.5")
 def test_04_5_float64_exp_limits_mark_where_exp_overflows():
     low, high = exp_limits(np.float64)
-    assert (low, high) == (pytest.approx(-708.3964, abs=1e-3), pytest.approx(709.7827, abs=1e-3))
+    assert (low, high) == (pytest.approx(-708.3964, abs=1e-3), pytest.approx(709.7827, abs=1e-3)), (
+        f"float64 limits should be about (-708.3964, 709.7827), got ({low}, {high})"
+    )
     with np.errstate(over="ignore"):
-        assert np.isfinite(np.exp(high - 0.01)) and np.isinf(np.exp(high + 0.01))
+        assert np.isfinite(np.exp(high - 0.01)) and np.isinf(np.exp(high + 0.01)), (
+            f"exp should be finite just below high = {high} and overflow just above it"
+        )
 
 
 # ---- 04.6 loss_vs_model_bytes -----------------------------------------------------------

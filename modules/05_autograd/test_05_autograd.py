@@ -93,7 +93,19 @@ def run_rule(name: str, inputs, *args, upstream=None, **kwargs):
     if upstream is None:
         upstream = np.random.default_rng(7).standard_normal(out.shape).astype(np.float32)
     upstream = np.asarray(upstream, dtype=np.float32)
-    return out, upstream, out.grad_fn.backward(upstream)
+    try:
+        grads = out.grad_fn.backward(upstream)
+    except NotImplementedError:
+        raise
+    except Exception as error:  # a clear line instead of NumPy's bare AxisError/ValueError
+        shapes = [x.shape for x in inputs if isinstance(x, Tensor)]
+        pytest.fail(
+            f"{name}'s backward rule raised {type(error).__name__}: {error} — for inputs of "
+            f"shapes {shapes} and an upstream gradient of shape {upstream.shape} (1-D "
+            f"operands and stacks of matrices need their own care)",
+            pytrace=False,
+        )
+    return out, upstream, grads
 
 
 def check_rule(name: str, arrays, *args, **kwargs) -> None:
@@ -262,6 +274,24 @@ def test_05_4_matmul_of_two_matrices(without_your_unbroadcast):
     np.testing.assert_allclose(grad_b, a.data.T @ upstream, err_msg="dB = Aᵀ @ grad, shape (2, 4)")
     rng = np.random.default_rng(5)
     check_rule("matmul", [rng.standard_normal((4, 3)), rng.standard_normal((3, 5))])
+
+
+@exercise("05.4")
+def test_05_4_matmul_of_square_matrices_needs_the_right_transpose(without_your_unbroadcast):
+    """With square matrices every shape lines up, so only the values show a transpose
+    in the wrong place (grad @ B instead of grad @ Bᵀ, B @ grad instead of Aᵀ @ grad)."""
+    a = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = Tensor([[0.0, 1.0], [-2.0, 5.0]], requires_grad=True)
+    upstream = np.array([[1.0, -1.0], [2.0, 0.5]], dtype=np.float32)
+    _, _, (grad_a, grad_b) = run_rule("matmul", [a, b], upstream=upstream)
+    np.testing.assert_allclose(
+        grad_a, upstream @ b.data.T, err_msg="(2, 2) @ (2, 2): dA = grad @ Bᵀ"
+    )
+    np.testing.assert_allclose(
+        grad_b, a.data.T @ upstream, err_msg="(2, 2) @ (2, 2): dB = Aᵀ @ grad"
+    )
+    rng = np.random.default_rng(8)
+    check_rule("matmul", [rng.standard_normal((2, 3, 3)), rng.standard_normal((3, 3))])
 
 
 @exercise("05.4")
@@ -434,6 +464,21 @@ def test_05_7_topological_order_lists_every_tensor_once_before_its_parents():
 
 
 @exercise("05.7")
+def test_05_7_topological_order_leaves_out_tensors_that_need_no_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    constant = Tensor([3.0, 4.0])  # requires_grad=False, like a mask or a target
+    product = multiplied(x, constant)
+    order = autograd.topological_order(summed(product))
+    assert any(t is x for t in order) and any(t is product for t in order), (
+        "the order lists x and x * constant, which require grad"
+    )
+    assert not any(t is constant for t in order), (
+        "the order lists only tensors that require grad: the constant [3, 4] "
+        "(requires_grad=False) is a parent of x * constant but takes no part"
+    )
+
+
+@exercise("05.7")
 def test_05_7_a_chain_of_ten_thousand_operations_needs_no_recursion():
     x = Tensor(1.5, requires_grad=True)
     y = x
@@ -474,7 +519,10 @@ def test_05_7_grad_is_a_float32_tensor_of_the_leaf_shape_and_never_shared():
     autograd.backward(added(a, b), np.full((2, 3), 2.0))  # one array handed to both
     for name, leaf in (("a", a), ("b", b)):
         assert isinstance(leaf.grad, Tensor), f"{name}.grad must be a Tensor"
-        assert leaf.grad.shape == leaf.shape and leaf.grad.dtype == np.float32
+        assert leaf.grad.shape == leaf.shape and leaf.grad.dtype == np.float32, (
+            f"{name}.grad should be float32 of shape {leaf.shape}, got {leaf.grad.dtype} "
+            f"{leaf.grad.shape}"
+        )
     assert not np.shares_memory(a.grad.data, b.grad.data), (
         "a.grad and b.grad share one array: adding into one would change the other. Copy the "
         "gradient the first time a leaf stores it"
@@ -526,7 +574,7 @@ def test_05_7_a_rule_may_return_none_for_an_input():
 @exercise("05.8")
 def test_05_8_nothing_is_recorded_inside_no_grad():
     x = Tensor([1.0, 2.0], requires_grad=True)
-    assert is_grad_enabled()
+    assert is_grad_enabled(), "recording is on outside no_grad()"
     with no_grad():
         assert not is_grad_enabled(), "inside no_grad() recording is off"
         y = scaled(x, 2.0)
@@ -540,9 +588,9 @@ def test_05_8_nothing_is_recorded_inside_no_grad():
 def test_05_8_no_grad_nests_and_survives_exceptions():
     with no_grad():
         with no_grad():
-            assert not is_grad_enabled()
+            assert not is_grad_enabled(), "inside two nested no_grad() blocks recording is off"
         assert not is_grad_enabled(), "leaving an inner block must not switch recording on"
-    assert is_grad_enabled()
+    assert is_grad_enabled(), "leaving the outer no_grad() block switches recording back on"
     with pytest.raises(KeyError):
         with no_grad():
             raise KeyError("something failed inside the block")
@@ -557,8 +605,10 @@ def test_05_8_no_grad_works_as_a_decorator():
     def evaluate(t: Tensor) -> Tensor:
         return scaled(t, 3.0)
 
-    assert evaluate(x).requires_grad is False
-    assert is_grad_enabled()
+    assert evaluate(x).requires_grad is False, (
+        "a function decorated with @no_grad() records nothing: its result needs no grad"
+    )
+    assert is_grad_enabled(), "after the decorated call recording is back on"
 
 
 # ---- 05.9 enable_autograd ------------------------------------------------------------
@@ -772,14 +822,20 @@ def test_05_9_enable_installs_every_primitive_once():
 def test_05_9_module_01_behaviour_is_unchanged_after_enable():
     enable_autograd()
     x = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    assert (x + 1).dtype == np.float32 and (x * x).shape == (2, 3)
+    assert (x + 1).dtype == np.float32 and (x * x).shape == (2, 3), (
+        f"after enable_autograd, x + 1 should stay float32 and x * x keep shape (2, 3), got "
+        f"{(x + 1).dtype} and {(x * x).shape}"
+    )
     np.testing.assert_allclose((x - 1).data, [[0, 1, 2], [3, 4, 5]])
     np.testing.assert_allclose((x / 2).data[1], [2, 2.5, 3])
     np.testing.assert_allclose(x.mean(axis=0).data, [2.5, 3.5, 4.5])
     np.testing.assert_allclose((x @ x.T).data, [[14, 32], [32, 77]])
     assert np.shares_memory(x.reshape(3, 2).data, x.data), "reshape must still be a view"
     np.testing.assert_allclose(x[Tensor([1])].data, [[4, 5, 6]])
-    assert x.max().item() == 6.0 and x.sum(axis=1).shape == (2,)
+    assert x.max().item() == 6.0 and x.sum(axis=1).shape == (2,), (
+        f"after enable_autograd, max() of 1..6 should be 6 and sum(axis=1) of a (2, 3) tensor "
+        f"have shape (2,), got {x.max().item()} and {x.sum(axis=1).shape}"
+    )
     np.testing.assert_allclose(x.exp().log().data, x.data, rtol=1e-6)
     with pytest.raises(ValueError) as caught:
         x @ Tensor(np.ones((4, 5)))
@@ -855,7 +911,26 @@ def test_05_10_numerical_gradient_of_known_functions():
     grad_a, grad_b = numerical_gradient(lambda p, q: (p * q).sum(), [a, b], eps=1e-2)
     np.testing.assert_allclose(grad_a, [[0.5, -1.0], [0.5, -1.0]], atol=1e-3)
     np.testing.assert_allclose(grad_b, [4.0, 6.0], atol=1e-3)
-    assert grad_a.dtype == np.float64 and grad_a.shape == (2, 2)
+    assert grad_a.dtype == np.float64 and grad_a.shape == (2, 2), (
+        f"numerical gradients are float64 arrays of the input's shape (2, 2), got "
+        f"{grad_a.dtype} {grad_a.shape}"
+    )
+
+
+@exercise("05.10")
+def test_05_10_numerical_gradient_is_a_central_difference():
+    # For x³ a central difference is 3x² + eps² exactly; a forward one, (f(x + eps) -
+    # f(x)) / eps, is 3x² + 3x·eps + eps²: a large eps makes the difference visible.
+    x = Tensor([3.0, -1.0])
+    (grad,) = numerical_gradient(lambda t: (t * t * t).sum(), [x], eps=0.1)
+    central = 3 * np.array([3.0, -1.0]) ** 2 + 0.1**2
+    np.testing.assert_allclose(
+        grad,
+        central,
+        rtol=1e-4,
+        err_msg="d(x³)/dx at x = [3, -1] with eps = 0.1: a central difference (f(x + eps) "
+        "- f(x - eps)) / (2·eps) gives [27.01, 3.01]; a forward difference gives [27.91, 2.71]",
+    )
 
 
 @exercise("05.10")
@@ -910,9 +985,16 @@ def test_05_11_graph_stats_counts_operations_leaves_and_bytes():
 @exercise("05.11")
 def test_05_11_graph_stats_of_tensors_without_a_graph():
     leaf = Tensor(np.ones(10), requires_grad=True)
-    assert graph_stats(leaf) == autograd.GraphStats(operations=0, leaves=1, saved_bytes=0)
-    assert graph_stats(Tensor(np.ones(10))) == autograd.GraphStats(0, 0, 0)
+    assert graph_stats(leaf) == autograd.GraphStats(operations=0, leaves=1, saved_bytes=0), (
+        f"a leaf that requires grad alone: 0 operations, 1 leaf, 0 bytes; got {graph_stats(leaf)}"
+    )
+    assert graph_stats(Tensor(np.ones(10))) == autograd.GraphStats(0, 0, 0), (
+        "a tensor that requires no grad is no leaf: GraphStats(0, 0, 0)"
+    )
     chain = leaf
     for _ in range(5_000):  # deep graphs need an iterative walk here too
         chain = scaled(chain, 1.0)
-    assert graph_stats(chain) == autograd.GraphStats(5_000, 1, 5_000 * 40)
+    assert graph_stats(chain) == autograd.GraphStats(5_000, 1, 5_000 * 40), (
+        f"5,000 scalings of a (10,) leaf: 5,000 operations, 1 leaf, 5,000 · 40 bytes; got "
+        f"{graph_stats(chain)}"
+    )

@@ -129,7 +129,9 @@ def test_06_2_sgd_matches_reference_and_updates_in_place():
         "update param.data in place (param.data -= ...), do not assign a new array: "
         "the layer that owns the parameter holds the same array"
     )
-    assert optimizer.step_count == 3
+    assert optimizer.step_count == 3, (
+        f"three step() calls: step_count should be 3, got {optimizer.step_count}"
+    )
 
 
 @exercise("06.2")
@@ -336,7 +338,10 @@ def test_06_6_state_bytes_counts_whatever_buffers_the_state_holds():
 
     params = [Tensor(np.zeros((5, 6))), Tensor(np.zeros(6)), Tensor(np.zeros((2, 2, 2)))]
     optimizer = ThreeBuffers(params)
-    assert optimizer.parameter_bytes() == (30 + 6 + 8) * 4
+    assert optimizer.parameter_bytes() == (30 + 6 + 8) * 4, (
+        f"parameters of shapes (5, 6), (6,), (2, 2, 2) hold (30 + 6 + 8) · 4 = 176 bytes, got "
+        f"{optimizer.parameter_bytes()}"
+    )
     assert optimizer.state_bytes() == 3 * (30 + 6 + 8) * 4, (
         "state_bytes() should add up .nbytes of every array in every list of self.state, "
         f"whatever the optimizer: expected 528 for three buffers, got {optimizer.state_bytes()}"

@@ -129,7 +129,9 @@ def test_07_1_warmup_then_cosine_to_min_lr():
     assert schedule(110) == pytest.approx(0.02) and schedule(200) == pytest.approx(0.02), (
         "the schedule ends at min_lr and stays there"
     )
-    assert isinstance(schedule(3), float)
+    assert isinstance(schedule(3), float), (
+        f"the schedule returns a float, got {type(schedule(3)).__name__}"
+    )
 
 
 # ---- 07.2 clip_grad_norm -------------------------------------------------------
@@ -155,14 +157,21 @@ def test_07_2_small_gradients_are_left_alone():
     w = Tensor(np.zeros((2, 2)))
     w.grad = Tensor([[0.1, -0.2], [0.2, 0.4]])  # norm 0.5
     norm = clip_grad_norm([w], max_norm=1.0)
-    assert norm == pytest.approx(0.5, rel=1e-6)
+    assert norm == pytest.approx(0.5, rel=1e-6), (
+        f"clip_grad_norm returns the norm before clipping, 0.5 here, got {norm}"
+    )
     np.testing.assert_array_equal(
         w.grad.data, np.float32([[0.1, -0.2], [0.2, 0.4]]), "below max_norm nothing changes"
     )
     big = Tensor(np.zeros(4))
     big.grad = Tensor(np.full(4, 1e20))  # the squares overflow float32: sum them in float64
-    assert clip_grad_norm([big], max_norm=1.0) == pytest.approx(2e20, rel=1e-6)
-    assert np.linalg.norm(big.grad.data.astype(np.float64)) == pytest.approx(1.0, rel=1e-5)
+    assert clip_grad_norm([big], max_norm=1.0) == pytest.approx(2e20, rel=1e-6), (
+        "the norm of a gradient of 2e20 is 2e20: sum squares in float64 so it does not overflow"
+    )
+    assert np.linalg.norm(big.grad.data.astype(np.float64)) == pytest.approx(1.0, rel=1e-5), (
+        f"after clipping to max_norm=1.0 the norm should be 1, got "
+        f"{np.linalg.norm(big.grad.data.astype(np.float64))}"
+    )
 
 
 # ---- 07.3 training_loop ----------------------------------------------------------
@@ -177,7 +186,9 @@ def test_07_3_minibatch_indices_follow_the_generator():
         np.random.default_rng(3).permutation(10),
         err_msg="the order must be rng.permutation(num_samples), cut into consecutive slices",
     )
-    assert [len(batch) for batch in minibatch_indices(8, 4, np.random.default_rng(0))] == [4, 4]
+    assert [len(batch) for batch in minibatch_indices(8, 4, np.random.default_rng(0))] == [4, 4], (
+        "8 samples in batches of 4: two batches of 4 and no empty third batch"
+    )
 
 
 @exercise("07.3")
@@ -213,6 +224,42 @@ def test_07_3_train_step_is_one_update_with_the_scheduled_lr():
 
 
 @exercise("07.3")
+def test_07_3_train_step_clips_this_batchs_gradients_before_the_update(monkeypatch):
+    x, y = regression_data(6)
+    y = y * 100.0  # large errors: the gradient norm is far above max_norm
+    model = HandLinear(3, 2)
+    w0, b0 = model.w.data.copy(), model.b.data.copy()
+    norms_seen = []
+
+    def reference_clip(params, max_norm):  # stands in for your 07.2
+        grads = [p.grad for p in params if p.grad is not None]
+        norm = float(np.sqrt(sum(np.sum(g.data.astype(np.float64) ** 2) for g in grads)))
+        norms_seen.append(norm)
+        if norm > max_norm:
+            for g in grads:
+                g.data *= max_norm / norm
+        return norm
+
+    monkeypatch.setitem(train_step.__globals__, "clip_grad_norm", reference_clip)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    train_step(model, HandMSE(model), optimizer, Tensor(x), Tensor(y), max_norm=1.0)
+    w_ref, b_ref, _ = reference_sgd(w0, b0, x, y, [np.arange(6)], [1.0])  # w0 - gradient
+    grad_w, grad_b = w0 - w_ref, b0 - b_ref
+    norm = float(np.sqrt(np.sum(grad_w**2) + np.sum(grad_b**2)))
+    assert len(norms_seen) == 1 and norms_seen[0] == pytest.approx(norm, rel=1e-4), (
+        f"with max_norm=1.0, clip_grad_norm should be called once, after loss.backward(), "
+        f"on this batch's gradients (norm {norm:.4g}); it saw norms {norms_seen}"
+    )
+    np.testing.assert_allclose(
+        model.w.data,
+        w0 - 0.1 * grad_w / norm,
+        rtol=1e-4,
+        atol=1e-6,
+        err_msg=f"one SGD step (lr 0.1) with the gradient clipped from norm {norm:.4g} to 1.0",
+    )
+
+
+@exercise("07.3")
 def test_07_3_train_epoch_matches_minibatch_sgd():
     x, y = regression_data(10)
     model = HandLinear(3, 2)
@@ -236,6 +283,43 @@ def test_07_3_train_epoch_matches_minibatch_sgd():
     assert mean_loss == pytest.approx(loss_ref, rel=1e-5), (
         "return Σ batch_loss · batch_length / N: the last batch has 2 samples, not 4"
     )
+
+
+@exercise("07.3")
+def test_07_3_train_epoch_passes_schedule_and_max_norm_to_every_step(monkeypatch):
+    calls = []
+
+    def recording_step(model, loss_fn, optimizer, inputs, targets, **options):
+        calls.append((len(inputs), options))
+        return 1.0
+
+    monkeypatch.setitem(train_epoch.__globals__, "train_step", recording_step)
+    x, y = regression_data(10)
+
+    def schedule(step):
+        return 0.1
+
+    model = HandLinear(3, 2)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    train_epoch(
+        model,
+        HandMSE(model),
+        optimizer,
+        x,
+        y,
+        batch_size=4,
+        rng=np.random.default_rng(0),
+        schedule=schedule,
+        max_norm=2.5,
+    )
+    assert [size for size, _ in calls] == [4, 4, 2], (
+        f"10 samples in batches of 4: train_step on batches of 4, 4 and 2, got "
+        f"{[size for size, _ in calls]}"
+    )
+    for _, options in calls:
+        assert options.get("schedule") is schedule and options.get("max_norm") == 2.5, (
+            f"train_epoch must hand schedule and max_norm=2.5 to every train_step, got {options}"
+        )
 
 
 @exercise("07.3")
@@ -307,11 +391,13 @@ def test_07_4_evaluate_builds_no_graph_and_changes_nothing():
 
     x = np.ones((5, 2), dtype=np.float32)
     result = evaluate(model, lambda p, t: ((p - t) ** 2).mean(), x, np.zeros((5, 1)))
-    assert result == pytest.approx(1.0)
+    assert result == pytest.approx(1.0), (
+        f"the mean loss over the 5 samples should be 1.0, got {result}"
+    )
     assert flags and not any(flags), (
         "run the model under no_grad(): no graph is built, so outputs do not require grad"
     )
-    assert w.grad is None
+    assert w.grad is None, "evaluate must not compute gradients: w.grad should stay None"
     np.testing.assert_array_equal(w.data, [[2.0], [-1.0]])
 
 
@@ -384,8 +470,12 @@ def test_07_5_file_holds_plain_arrays_only(tmp_path):
     with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:
         keys = set(archive.files)
         assert all(archive[key].dtype != object for key in keys), "no pickled objects"
-        assert int(archive["epoch"]) == 5 and int(archive["step"]) == 7
-        assert str(archive["optim.kind"]) == "Adam"
+        assert int(archive["epoch"]) == 5 and int(archive["step"]) == 7, (
+            f"saved epoch=5, step=7, the file holds {archive['epoch']}, {archive['step']}"
+        )
+        assert str(archive["optim.kind"]) == "Adam", (
+            f"optim.kind should be 'Adam', got {archive['optim.kind']}"
+        )
     expected = {"format", "epoch", "step", "optim.kind", "optim.lr", "optim.step_count"}
     expected |= {f"param.{i}" for i in range(2)}
     expected |= {f"optim.{name}.{i}" for name in ("m", "v") for i in range(2)}
@@ -404,7 +494,9 @@ def test_07_5_a_mismatched_model_is_refused_and_left_untouched(tmp_path):
         other[0].data, np.ones((4, 3)), "nothing may change on a mismatch"
     )
     info = load_checkpoint(tmp_path / "c.npz", [Tensor(np.ones((3, 4))), Tensor(np.ones(4))])
-    assert info == {"epoch": 0, "step": 0}
+    assert info == {"epoch": 0, "step": 0}, (
+        f"a checkpoint saved without epoch and step loads as epoch 0, step 0, got {info}"
+    )
 
 
 # ---- 07.6 step_memory -------------------------------------------------------------
@@ -438,11 +530,16 @@ def test_07_6_deeper_mlp_with_momentum_by_hand():
 def test_07_6_what_grows_with_the_batch_and_what_does_not():
     small = estimate_step_memory([784, 128, 10], batch_size=1, optimizer="sgd")
     large = estimate_step_memory([784, 128, 10], batch_size=1024, optimizer="sgd")
-    assert small["optimizer_state"] == 0 and small["parameters"] == 101_770 * 4
+    assert small["optimizer_state"] == 0 and small["parameters"] == 101_770 * 4, (
+        f"plain SGD keeps no state and 784→128→10 has 101,770 parameters (407,080 bytes), got "
+        f"{small}"
+    )
     assert large["activations"] == 1024 * small["activations"] == 1024 * 1050 * 4, (
         "activations grow linearly with the batch size; per sample 784 + 128 + 128 + 10 values"
     )
-    assert large["parameters"] == small["parameters"] and large["gradients"] == small["gradients"]
+    assert (
+        large["parameters"] == small["parameters"] and large["gradients"] == small["gradients"]
+    ), "parameters and gradients do not grow with the batch size"
     with pytest.raises(ValueError, match="sgd_momentum"):
         estimate_step_memory([4, 2], batch_size=1, optimizer="lion")
 
