@@ -430,9 +430,10 @@ def write_plots(results: dict, out: Path) -> tuple[list[str], str]:
     for i, key in enumerate(keys):
         values = [results["table4"][n][key] for n in names]
         heights = [v.median if v else 0 for v in values]
-        ax.bar(np.arange(len(names)) + i * 0.2, heights, 0.2, label=key)
+        label = "explicit loops (matmul, conv extrapolated)" if key == "explicit" else key
+        ax.bar(np.arange(len(names)) + i * 0.2, heights, 0.2, label=label)
     ax.set_yscale("log")
-    ax.set_xticks(np.arange(len(names)) + 0.3, [n.split(",")[0] for n in names])
+    ax.set_xticks(np.arange(len(names)) + 0.3, [n.split(", ")[0] for n in names])
     ax.set_ylabel("seconds per call (log)")
     ax.set_title("Table 4: the same computation four ways")
     ax.legend()
@@ -447,15 +448,21 @@ def write_plots(results: dict, out: Path) -> tuple[list[str], str]:
         [r["tokens"] for r in lengths], [r["flops_ratio"] for r in lengths], "s--", label="FLOPs"
     )
     left.set(xlabel="generated tokens", ylabel="uncached / cached", title=f"D = {base}")
-    left.legend()
     right.plot([r["dim"] for r in widths], [r["speedup"] for r in widths], "o-")
+    for axis in (left, right):
+        axis.axhline(10, color="grey", linestyle=":", label="10× goal")
+    left.legend()
     right.set(xlabel="model width D", title=f"{widths[-1]['tokens'] if widths else 0} tokens")
     written.append(_save(fig, out, "kv_cache.png"))
     fig, ax = plt.subplots(figsize=(6, 4))
-    for row in results["compression"]:
-        ax.scatter(row["bytes"], row["accuracy"], label=row["candidate"])
+    rows = results["compression"]
+    for method in dict.fromkeys(row["method"] for row in rows):
+        chosen = [row for row in rows if row["method"] == method]
+        ax.scatter([r["bytes"] for r in chosen], [r["accuracy"] for r in chosen], label=method)
+    if rows:
+        ax.axvline(rows[0]["bytes"] / 10, color="grey", linestyle=":", label="10× smaller")
     ax.set(xscale="log", xlabel="stored bytes (log)", ylabel="test accuracy", title="Compression")
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=8)
     written.append(_save(fig, out, "compression.png"))
     return written, ""
 
