@@ -10,9 +10,10 @@ Sections (each the reference solution of its module, run on the same machine):
     pruning        Module 16: test accuracy of pruned copies of the same MLP at 0/50/80/90/95 %
                    sparsity (per layer and global magnitude pruning, no retraining), structured
                    pruning at 50 %, and dense against CSR bytes at 90 %
-    kv cache       Module 17: greedy generation of 25, 50 and 100 tokens with a GPT
-                   (vocab 256, D 128, 4 heads, 4 blocks), without and with the KV cache —
-                   median times, speedup, identical tokens, cache bytes
+    kv cache       Module 17: greedy generation with a GPT (vocab 256, 4 heads, 4 blocks,
+                   prompt 8) of 25 … 400 tokens at D 128, and of 100 tokens at D 128, 256,
+                   512, without and with the KV cache — median times, speedup, identical
+                   tokens, K/V projections and FLOPs per token both ways, cache bytes
     acceleration   Module 18 against Module 09's seven loops: the same convolution
                    (2×3×16×16 images, 8 kernels 3×3, padding 1) by explicit loops, by
                    Module 09's im2col and by Module 18's sliding-window view; and a blocked
@@ -53,7 +54,7 @@ from tinytorch.compression import (
     structured_prune,
 )
 from tinytorch.core import Tensor, enable_autograd, no_grad
-from tinytorch.generation import compare_generation
+from tinytorch.generation import KVCache, compare_generation, generation_work
 from tinytorch.nn import (
     GPT,
     CrossEntropyLoss,
@@ -62,7 +63,6 @@ from tinytorch.nn import (
     Sequential,
     conv2d_explicit,
     conv2d_im2col,
-    kv_cache_bytes,
 )
 from tinytorch.optim import Adam
 from tinytorch.profiling import time_function
@@ -71,7 +71,10 @@ from tinytorch.training import accuracy, fit
 
 HIDDEN = 128
 SPARSITIES = (0.0, 0.5, 0.8, 0.9, 0.95)
-GENERATED = (25, 50, 100)
+GENERATED = (25, 50, 100, 200, 400)  # tokens generated, at D = WIDTHS[0]
+WIDTHS = (128, 256, 512)  # model widths D, at KV_TOKENS tokens
+KV_TOKENS = 100
+KV_VOCAB, KV_HEADS, KV_LAYERS = 256, 4, 4
 PROMPT_LENGTH = 8
 
 
@@ -135,22 +138,65 @@ def pruning_section(model, data) -> None:
     print(f"  at 90 % (global): dense {dense:,} B, CSR {csr:,} B ({csr / dense:.0%} of dense)")
 
 
-def kv_cache_section(repeats: int, clock: Callable[[], float]) -> None:
-    model = GPT(vocab_size=256, dim=128, num_heads=4, num_layers=4, max_len=128, rng=0)
-    prompt = np.random.default_rng(1).integers(0, 256, size=(1, PROMPT_LENGTH))
-    print(
-        "kv cache (Module 17): greedy generation, GPT vocab 256, D 128, 4 heads, 4 blocks, "
-        f"prompt {PROMPT_LENGTH}"
-    )
-    header = f"{'tokens':>7} {'uncached s':>11} {'cached s':>9} {'speedup':>8} {'same':>5}"
-    print(f"  {header} {'cache B':>9}")
-    for count in GENERATED:
+def kv_cache_rows(
+    lengths: tuple[int, ...], widths: tuple[int, ...], repeats: int, clock: Callable[[], float]
+) -> list[dict]:
+    """Greedy generation without and with the KV cache: one row per (D, tokens) pair — the
+    length sweep at D = widths[0], the width sweep at KV_TOKENS (capped at max(lengths)).
+    Each row: times, speedup, identical tokens, K/V projections and FLOPs per token
+    both ways (Module 17's generation_work) and the cache's bytes (KVCache.nbytes)."""
+    tokens_at_width = min(KV_TOKENS, max(lengths))
+    pairs = [(widths[0], count) for count in lengths]
+    pairs += [(dim, tokens_at_width) for dim in widths[1:]]
+    prompt = np.random.default_rng(1).integers(0, KV_VOCAB, size=(1, PROMPT_LENGTH))
+    rows = []
+    for dim, count in pairs:
+        model = GPT(KV_VOCAB, dim, KV_HEADS, KV_LAYERS, max_len=PROMPT_LENGTH + count, rng=0)
         timing = compare_generation(model, prompt, count, warmup=1, repeats=repeats, clock=clock)
-        cache = kv_cache_bytes(4, 4, 32, PROMPT_LENGTH + count - 1)
-        print(
-            f"  {count:>7} {timing.uncached_seconds:>11.3f} {timing.cached_seconds:>9.3f} "
-            f"{timing.speedup:>7.1f}x {str(timing.tokens_match):>5} {cache:>9,}"
+        work = generation_work(KV_LAYERS, dim, KV_VOCAB, PROMPT_LENGTH, count)
+        cache = KVCache.for_model(model, PROMPT_LENGTH + count - 1)
+        rows.append(
+            {
+                "dim": dim,
+                "tokens": count,
+                "uncached_s": timing.uncached_seconds,
+                "cached_s": timing.cached_seconds,
+                "speedup": timing.speedup,
+                "same_tokens": timing.tokens_match,
+                "kv_uncached": work.kv_projections_uncached,
+                "kv_cached": work.kv_projections_cached,
+                "mflops_per_token_uncached": work.flops_per_token(False) / 1e6,
+                "mflops_per_token_cached": work.flops_per_token(True) / 1e6,
+                "flops_ratio": work.flops_ratio,
+                "cache_bytes": cache.nbytes,
+            }
         )
+    return rows
+
+
+def kv_cache_section(
+    repeats: int, clock: Callable[[], float], lengths=GENERATED, widths=WIDTHS
+) -> list[dict]:
+    print(
+        f"kv cache (Module 17): greedy generation, GPT vocab {KV_VOCAB}, {KV_HEADS} heads, "
+        f"{KV_LAYERS} blocks, prompt {PROMPT_LENGTH}; counts per block (K/V) and matmul "
+        f"FLOPs from generation_work"
+    )
+    print(
+        f"  {'D':>4} {'tokens':>6} {'uncached s':>10} {'cached s':>9} {'speedup':>8} "
+        f"{'same':>5} {'K/V projections':>17} {'MFLOPs/token':>15} {'FLOPs ratio':>11} "
+        f"{'cache B':>10}"
+    )
+    rows = kv_cache_rows(lengths, widths, repeats, clock)
+    for row in rows:
+        print(
+            f"  {row['dim']:>4} {row['tokens']:>6} {row['uncached_s']:>10.3f} "
+            f"{row['cached_s']:>9.3f} {row['speedup']:>7.1f}x {str(row['same_tokens']):>5} "
+            f"{row['kv_uncached']:>8,} vs {row['kv_cached']:<5,} "
+            f"{row['mflops_per_token_uncached']:>7.1f} vs {row['mflops_per_token_cached']:<5.1f}"
+            f" {row['flops_ratio']:>10.1f}x {row['cache_bytes']:>10,}"
+        )
+    return rows
 
 
 def acceleration_section(repeats: int, clock: Callable[[], float]) -> None:
@@ -185,7 +231,12 @@ SECTIONS: list[tuple[str, Callable[[dict], None]]] = [
         lambda ctx: quantization_section(ctx["model"], ctx["data"], ctx["repeats"], ctx["clock"]),
     ),
     ("pruning", lambda ctx: pruning_section(ctx["model"], ctx["data"])),
-    ("kv cache", lambda ctx: kv_cache_section(ctx["repeats"], ctx["clock"])),
+    (
+        "kv cache",
+        lambda ctx: kv_cache_section(
+            ctx["repeats"], ctx["clock"], ctx["kv_lengths"], ctx["kv_widths"]
+        ),
+    ),
     ("acceleration", lambda ctx: acceleration_section(ctx["repeats"], ctx["clock"])),
 ]
 
@@ -209,7 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     data = load_tinydigits()
     model = trained_mlp(data, epochs)
     print(f"trained the 64-{HIDDEN}-{HIDDEN}-10 MLP on TinyDigits for {epochs} epochs\n")
-    context = {"model": model, "data": data, "repeats": repeats, "clock": clock}
+    context = {
+        "model": model,
+        "data": data,
+        "repeats": repeats,
+        "clock": clock,
+        "kv_lengths": GENERATED[:3] if args.quick else GENERATED,
+        "kv_widths": WIDTHS[:2] if args.quick else WIDTHS,
+    }
     for _, section in SECTIONS:
         section(context)
         print()

@@ -69,12 +69,12 @@ def test_report_marks_met_missed_and_unmeasured_targets():
     }
     table, verdicts = bench.report(times)
     assert "2.00×" in table[2] and "—" in table[2]
-    assert verdicts[0].endswith("2.00× NumPy, target <= 1.5×: MISSED")
+    assert verdicts[0].endswith("2.00× NumPy, target <= 1.2×: MISSED")
     assert verdicts[1].endswith("NOT MEASURED")
-    times["matmul"]["tinytorch"], times["mlp"]["torch"] = 1.4, 0.5
+    times["matmul"]["tinytorch"], times["mlp"]["torch"] = 1.1, 1.25
     _, verdicts = bench.report(times)
-    assert verdicts[0].endswith("1.40× NumPy, target <= 1.5×: met")
-    assert verdicts[1].endswith("2.00× PyTorch CPU, target <= 3.0×: met")
+    assert verdicts[0].endswith("1.10× NumPy, target <= 1.2×: met")
+    assert verdicts[1].endswith("0.80× PyTorch CPU, target <= 1.0×: met")
 
 
 def test_time_round_reports_seconds_per_call():

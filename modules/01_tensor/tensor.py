@@ -49,7 +49,8 @@ from tinytorch._cells import part_of
 # shapes up **from the right** and stretches every axis of length 1 to match the
 # other side: `(3, 1) + (4,)` → `(3, 4)`. Nothing is copied: the stretched axis is
 # read again and again (its stride is 0). That is why `x + bias` with a `(64, 10)`
-# batch and a `(10,)` bias costs no extra memory. If two aligned axes differ and
+# batch and a `(10,)` bias never builds a `(64, 10)` copy of the bias: the only new
+# memory is the `(64, 10)` output, as for any `+`. If two aligned axes differ and
 # neither is 1, the shapes are incompatible and NumPy raises.
 #
 # ## A few operations, many methods

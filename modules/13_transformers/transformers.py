@@ -323,8 +323,11 @@ def generate(
 #   record the `memory_footprint()` of each layer's output. Blocks get the causal
 #   mask. This is measured, not computed: it is what the forward pass really holds.
 #
-# For GPT-2 small (vocab 50,257, D 768, 12 blocks) the token table alone is 154 MB
-# of its ≈ 500 MB of parameters, and the logits of one 1,024-token sequence are
+# For GPT-2 small (vocab 50,257, D 768, 12 blocks, 1,024 positions) the token table
+# alone is 154 MB. GPT-2 *ties* its LM head to that table (the same matrix, used twice):
+# 124.4 M parameters, ≈ 498 MB. This module's GPT has its own `lm_head` (D × vocab + a
+# bias, another 154.6 MB): 163.1 M parameters, ≈ 652 MB at the same sizes
+# (`parameter_bytes_by_layer` adds it up). The logits of one 1,024-token sequence are
 # 1,024 × 50,257 × 4 B ≈ 206 MB — bigger than any block's output.
 
 

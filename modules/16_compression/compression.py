@@ -38,6 +38,8 @@
 # | 16.4 distillation_loss | temperature-softened KL to a teacher + cross-entropy to the labels |
 # | 16.5 sparsity_report | zeros, dense bytes and CSR bytes of every weight |
 # | 16.6 pruning_sweep | accuracy of pruned copies at several sparsities |
+# | 16.7 csr_matrix | real CSR arrays of a weight, and a model's bytes dense and sparse |
+# | 16.8 distill | train a smaller student on a teacher's softened outputs (masks kept) |
 
 # %%
 from __future__ import annotations
@@ -48,9 +50,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinytorch.core import Tensor
+from tinytorch.core import Tensor, no_grad
 from tinytorch.nn import CrossEntropyLoss, Linear, Sequential, log_softmax
-from tinytorch.training import accuracy
+from tinytorch.training import accuracy, minibatch_indices
 
 # %% [markdown]
 # ## Which weights can be pruned?
@@ -430,6 +432,154 @@ def pruning_sweep(
         )
     ### END SOLUTION
     return results
+
+
+# %% [markdown]
+# ## 16.7 — CSR for real: the arrays, and what a model weighs
+#
+# `csr_bytes` (16.5) predicts the bytes; now build the three arrays and *measure* them.
+# For a matrix with R rows, walk the rows in order and keep, for each nonzero, its value
+# and its column; `row_starts[r]` is how many nonzeros come before row r, so row r's
+# entries are `values[row_starts[r] : row_starts[r + 1]]` and `row_starts[R]` = nnz:
+#
+#     [[0, 5, 0],        values     [5., 7., 2.]       float32
+#      [0, 0, 0],   →    columns    [1, 0, 2]          int32
+#      [7, 0, 2]]        row_starts [0, 1, 1, 3]       int32
+#
+# NumPy finds the nonzeros in row order for you (`np.nonzero`), and the row starts are
+# a running count of nonzeros per row (`np.bincount`, `np.cumsum`). A tensor with more
+# than two axes is viewed as (shape[0], rest), as in 16.5. `to_dense` undoes it.
+#
+# `model_bytes(model, sparse)` is what a model costs to store: every parameter dense
+# (`nbytes`), or, with `sparse=True`, every prunable weight as CSR (`to_csr(...).nbytes`)
+# and the rest (biases, norms) dense. Bytes of real arrays, not a count of zeros.
+
+
+# %%
+@dataclass(frozen=True)
+class CSRMatrix:
+    """A (rows, cols) float32 matrix in compressed sparse row form.
+
+    values: float32 (nnz,); columns: int32 (nnz,); row_starts: int32 (rows + 1,).
+    Memory: 4·nnz + 4·nnz + 4·(rows + 1) bytes = csr_bytes of the dense matrix.
+    """
+
+    values: np.ndarray
+    columns: np.ndarray
+    row_starts: np.ndarray
+    shape: tuple[int, int]
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.columns.nbytes + self.row_starts.nbytes
+
+    def to_dense(self) -> np.ndarray:
+        """The (rows, cols) float32 matrix, zeros filled back in."""
+        dense = np.zeros(self.shape, dtype=np.float32)
+        rows = np.repeat(np.arange(self.shape[0]), np.diff(self.row_starts))
+        dense[rows, self.columns] = self.values
+        return dense
+
+
+def to_csr(array) -> CSRMatrix:
+    """`array` (Tensor or array, at least 1 axis) viewed as (shape[0], -1), in CSR.
+    Cost: one pass over the entries; allocates 8 bytes per nonzero + 4·(rows + 1)."""
+    array = np.asarray(array.data if isinstance(array, Tensor) else array, dtype=np.float32)
+    if array.ndim == 0:
+        raise ValueError("to_csr needs an array with at least one axis, got a single number")
+    matrix = array.reshape(array.shape[0], -1)
+    ### BEGIN SOLUTION 16.7
+    rows, columns = np.nonzero(matrix)
+    per_row = np.bincount(rows, minlength=matrix.shape[0])
+    row_starts = np.concatenate([[0], np.cumsum(per_row)]).astype(np.int32)
+    return CSRMatrix(
+        matrix[rows, columns].astype(np.float32),
+        columns.astype(np.int32),
+        row_starts,
+        matrix.shape,
+    )
+    ### END SOLUTION
+
+
+def model_bytes(model, sparse: bool = False) -> int:
+    """Bytes to store every parameter of `model`: dense, or (sparse=True) each prunable
+    weight in CSR and every other parameter dense. Measured from the arrays' nbytes."""
+    ### BEGIN SOLUTION 16.7
+    prunable = {id(weight) for _, weight in prunable_weights(model)}
+    total = 0
+    for param in model.parameters():
+        if sparse and id(param) in prunable:
+            total += to_csr(param).nbytes
+        else:
+            total += param.data.nbytes
+    return total
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ## 16.8 — Distillation as training, and fine-tuning what was pruned
+#
+# `distillation_loss` (16.4) is one batch; `distill` is the training loop around it.
+# Per epoch, go through `minibatch_indices(len(x), batch_size, rng)` (Module 07, with
+# `rng = np.random.default_rng([seed, epoch])` as `fit` does). Per batch: the teacher's
+# logits under `no_grad()` (the teacher is never trained: no graph, no gradients), the
+# student's logits, `distillation_loss`, then zero the gradients, backward, step.
+#
+# Pruning and training meet here too: after an optimizer step a pruned weight would
+# become nonzero again. With `masks` (name → bool mask, as the pruning functions return
+# them), multiply every masked weight by its mask after each step, so the zeros stay
+# zeros. With `alpha = 0` the teacher's term vanishes and this is plain fine-tuning of a
+# pruned model on the labels.
+
+
+# %%
+def distill(
+    student,
+    teacher,
+    optimizer,
+    x,
+    labels,
+    *,
+    epochs: int,
+    batch_size: int = 32,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+    masks: dict[str, np.ndarray] | None = None,
+    seed: int = 0,
+) -> list[float]:
+    """Train `student` on (x, labels) with distillation_loss against `teacher`'s logits;
+    keep masked weights at zero after every step. Returns the mean loss of each epoch.
+    Cost per batch: one teacher forward (no graph), one student forward and backward."""
+    x = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float32)
+    labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels).astype(np.int64)
+    weights = dict(prunable_weights(student))
+    unknown = sorted(set(masks or {}) - set(weights))
+    if unknown:
+        raise ValueError(
+            f"masks name weights the student does not have: {unknown}; its prunable weights "
+            f"are {sorted(weights)} (prune the student itself, not another model)"
+        )
+    history = []
+    ### BEGIN SOLUTION 16.8
+    for epoch in range(epochs):
+        rng = np.random.default_rng([seed, epoch])
+        total = 0.0
+        for batch in minibatch_indices(len(x), batch_size, rng):
+            inputs = Tensor(x[batch])
+            with no_grad():
+                teacher_logits = teacher(inputs).data
+            loss = distillation_loss(
+                student(inputs), teacher_logits, labels[batch], temperature, alpha
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            for name, mask in (masks or {}).items():
+                weights[name].data *= mask
+            total += float(loss.data) * len(batch)
+        history.append(total / len(x))
+    ### END SOLUTION
+    return history
 
 
 # %% [markdown]

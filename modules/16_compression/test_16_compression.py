@@ -1,9 +1,9 @@
 """Graded tests for Module 16 (Compression). Each test carries the exercise id it grades;
 points come from module.yaml, split evenly over that exercise's tests.
 
-The sweep (16.6) is tested with a stand-in pruning function, so a mistake in 16.1 or
-16.2 does not cost points there. test_integration_16.py (not graded) prunes and distils
-trained models with every piece real.
+The sweep (16.6) is tested with a stand-in pruning function and distill (16.8) with a
+stand-in loss, so a mistake in 16.1, 16.2 or 16.4 does not cost points there.
+test_integration_16.py (not graded) prunes and distils trained models with every piece real.
 """
 
 import copy
@@ -12,22 +12,26 @@ import numpy as np
 import pytest
 
 from tinytorch.compression import (
+    CSRMatrix,
     PruningResult,
     SparsityRow,
     csr_bytes,
+    distill,
     distillation_loss,
     global_magnitude_prune,
     linear_from,
     magnitude_prune,
+    model_bytes,
     neuron_norms,
     prunable_weights,
     prune_each_layer,
     pruning_sweep,
     sparsity_report,
     structured_prune,
+    to_csr,
 )
-from tinytorch.core import Tensor, enable_autograd, gradient_check, no_grad
-from tinytorch.nn import Linear, ReLU, Sequential
+from tinytorch.core import Tensor, enable_autograd, gradient_check, is_grad_enabled, no_grad
+from tinytorch.nn import CrossEntropyLoss, Linear, ReLU, Sequential
 from tinytorch.training import accuracy
 
 exercise = pytest.mark.exercise
@@ -313,3 +317,152 @@ def test_16_6_uses_global_pruning_by_default(monkeypatch):
     model = Sequential(linear_from(np.eye(2), np.zeros(2)))
     results = pruning_sweep(model, np.eye(2), np.array([0, 1]), [0.25, 0.5])
     assert calls == [0.25, 0.5] and [r.accuracy for r in results] == [1.0, 1.0]
+
+
+# ---- 16.7 CSR arrays and model bytes ---------------------------------------------------------
+
+
+@exercise("16.7")
+def test_16_7_csr_arrays_of_a_small_matrix():
+    csr = to_csr(np.array([[0, 5, 0], [0, 0, 0], [7, 0, 2]], dtype=np.float32))
+    assert isinstance(csr, CSRMatrix) and csr.shape == (3, 3)
+    np.testing.assert_array_equal(csr.values, [5, 7, 2], err_msg="nonzero values, row by row")
+    np.testing.assert_array_equal(csr.columns, [1, 0, 2], err_msg="the column of each value")
+    np.testing.assert_array_equal(
+        csr.row_starts,
+        [0, 1, 1, 3],
+        err_msg="row r's entries are values[row_starts[r]:row_starts[r+1]]",
+    )
+    dtypes = (csr.values.dtype, csr.columns.dtype, csr.row_starts.dtype)
+    assert dtypes == (np.float32, np.int32, np.int32), (
+        f"values float32, columns and row_starts int32; got {dtypes}"
+    )
+    assert csr.nbytes == 4 * 3 + 4 * 3 + 4 * 4
+
+
+@exercise("16.7")
+def test_16_7_round_trip_and_measured_bytes_match_the_formula():
+    rng = np.random.default_rng(4)
+    for shape, keep in (((9, 13), 0.2), ((4, 3, 2, 2), 0.5), ((6, 5), 0.0), ((7,), 0.6)):
+        dense = (rng.normal(size=shape) * (rng.random(shape) < keep)).astype(np.float32)
+        dense[0] = 0.0  # an empty first row
+        csr = to_csr(Tensor(dense))
+        matrix = dense.reshape(shape[0], -1)
+        np.testing.assert_array_equal(csr.to_dense(), matrix, err_msg=f"round trip of {shape}")
+        nnz = int(np.count_nonzero(matrix))
+        assert (csr.values.size, csr.columns.size, csr.row_starts.size) == (
+            nnz,
+            nnz,
+            matrix.shape[0] + 1,
+        ), f"{shape}: nnz values and columns, rows + 1 row starts"
+        assert csr.nbytes == csr_bytes(dense) == 8 * nnz + 4 * (matrix.shape[0] + 1)
+
+
+@exercise("16.7")
+def test_16_7_model_bytes_dense_and_with_prunable_weights_in_csr():
+    model = _mlp(2, sizes=(6, 8, 3))
+    dense = (6 * 8 + 8 + 8 * 3 + 3) * 4
+    assert model_bytes(model) == dense, f"every parameter dense: {dense} bytes"
+    model.layers[0].weight.data[:, :5] = 0.0  # 18 of 48 nonzero
+    model.layers[2].weight.data[:] = 0.0
+    sparse = (8 * 18 + 4 * 7) + (4 * 9) + 8 * 4 + 3 * 4  # CSR weights, dense biases
+    assert model_bytes(model, sparse=True) == sparse, (
+        f"weights in CSR (their arrays' nbytes), biases dense: {sparse} bytes, got "
+        f"{model_bytes(model, sparse=True)}"
+    )
+    assert model_bytes(model) == dense, "dense storage does not depend on the zeros"
+
+
+# ---- 16.8 distill ----------------------------------------------------------------------------
+
+
+def _digits(seed=0, n=120):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, size=n)
+    centers = rng.normal(size=(3, 6)) * 2
+    return (centers[labels] + rng.normal(size=(n, 6))).astype(np.float32), labels
+
+
+class _SGD:
+    def __init__(self, params, lr=0.05):
+        self.params, self.lr, self.steps, self.zeroed = list(params), lr, 0, 0
+
+    def zero_grad(self):
+        self.zeroed += 1
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        self.steps += 1
+        for p in self.params:
+            if p.grad is not None:
+                grad = p.grad.data if isinstance(p.grad, Tensor) else p.grad
+                p.data -= self.lr * grad
+
+
+def _stand_in_loss(calls):
+    def loss(student_logits, teacher_logits, labels, temperature=2.0, alpha=0.5):
+        teacher = teacher_logits.data if isinstance(teacher_logits, Tensor) else teacher_logits
+        calls.append((np.array(teacher), np.array(labels), temperature, alpha))
+        return CrossEntropyLoss()(student_logits, labels)
+
+    return loss
+
+
+@exercise("16.8")
+def test_16_8_trains_the_student_only_batch_by_batch(monkeypatch):
+    calls, graph_during_teacher = [], []
+    monkeypatch.setitem(distill.__globals__, "distillation_loss", _stand_in_loss(calls))
+    x, labels = _digits()
+    teacher, student = _mlp(1, sizes=(6, 8, 3)), _mlp(2, sizes=(6, 4, 3))
+    teacher_forward = teacher.forward
+
+    def watched(inputs):
+        graph_during_teacher.append(is_grad_enabled())
+        return teacher_forward(inputs)
+
+    teacher.forward = watched
+    frozen = [p.data.copy() for p in teacher.parameters()]
+    optimizer = _SGD(student.parameters())
+    history = distill(
+        student, teacher, optimizer, x, labels, epochs=3, batch_size=32, temperature=3.0, alpha=0.7
+    )
+    assert len(history) == 3, "one mean loss per epoch"
+    assert history[-1] < history[0], f"the loss should fall as the student trains: {history}"
+    assert optimizer.steps == 3 * 4 == len(calls), "one step per batch of 32 (120 rows: 4 batches)"
+    assert optimizer.zeroed == optimizer.steps, "zero the gradients before every backward pass"
+    assert not any(graph_during_teacher), "run the teacher under no_grad(): it is never trained"
+    for before, param in zip(frozen, teacher.parameters(), strict=True):
+        np.testing.assert_array_equal(param.data, before, err_msg="the teacher must not change")
+    teacher_logits, batch_labels, temperature, alpha = calls[0]
+    assert (temperature, alpha) == (3.0, 0.7), "pass temperature and alpha on"
+    with no_grad():
+        expected = teacher(Tensor(x)).data
+    order = np.random.default_rng([0, 0]).permutation(len(x))[:32]
+    np.testing.assert_allclose(
+        teacher_logits,
+        expected[order],
+        rtol=1e-5,
+        atol=1e-6,
+        err_msg="the teacher's logits of the batch's rows (fit's shuffle)",
+    )
+    np.testing.assert_array_equal(batch_labels, labels[order])
+
+
+@exercise("16.8")
+def test_16_8_masks_keep_pruned_weights_at_zero(monkeypatch):
+    monkeypatch.setitem(distill.__globals__, "distillation_loss", _stand_in_loss([]))
+    x, labels = _digits(1)
+    teacher, student = _mlp(3, sizes=(6, 8, 3)), _mlp(4, sizes=(6, 8, 3))
+    masks = {"0:Linear": np.random.default_rng(0).random((6, 8)) < 0.3}
+    student.layers[0].weight.data *= masks["0:Linear"]
+    before = student.layers[2].weight.data.copy()
+    distill(student, teacher, _SGD(student.parameters()), x, labels, epochs=2, masks=masks)
+    weight = student.layers[0].weight.data
+    assert not weight[~masks["0:Linear"]].any(), "pruned entries must stay 0 after every step"
+    assert weight[masks["0:Linear"]].any()
+    assert not np.array_equal(student.layers[2].weight.data, before), "unmasked weights train"
+    with pytest.raises(ValueError):
+        distill(
+            student, teacher, _SGD([]), x, labels, epochs=1, masks={"9:Linear": masks["0:Linear"]}
+        )

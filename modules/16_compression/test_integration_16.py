@@ -6,11 +6,15 @@ import pytest
 
 from tinytorch._testing import blobs
 from tinytorch.compression import (
+    distill,
     distillation_loss,
     global_magnitude_prune,
+    model_bytes,
+    prunable_weights,
     pruning_sweep,
     sparsity_report,
     structured_prune,
+    to_csr,
 )
 from tinytorch.core import Tensor, enable_autograd, no_grad
 from tinytorch.nn import CrossEntropyLoss, Linear, ReLU, Sequential
@@ -80,3 +84,22 @@ def test_a_student_learns_from_a_teacher_with_the_distillation_loss(trained):
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
     x_test, y_test = blobs(1000, seed=2)
     assert accuracy(student, x_test, y_test) > accuracy(trained, x_test, y_test) - 0.1
+
+
+@integration
+def test_prune_fine_tune_with_masks_and_store_in_csr(trained):
+    import copy
+
+    x, y = blobs(600, seed=1)
+    x_test, y_test = blobs(1000, seed=2)
+    pruned = copy.deepcopy(trained)
+    masks = global_magnitude_prune(pruned, 0.95)
+    before = accuracy(pruned, x_test, y_test)
+    optimizer = Adam(pruned.parameters(), lr=0.005)
+    distill(pruned, trained, optimizer, x, y, epochs=4, alpha=0.0, masks=masks)
+    after = accuracy(pruned, x_test, y_test)
+    assert after >= before and after > 0.8, f"fine-tuning recovers accuracy: {before} -> {after}"
+    for (_, weight), mask in zip(prunable_weights(pruned), masks.values(), strict=True):
+        assert not weight.data[~mask].any(), "pruned weights stay zero through fine-tuning"
+        np.testing.assert_array_equal(to_csr(weight).to_dense(), weight.data)
+    assert model_bytes(pruned, sparse=True) < model_bytes(pruned) / 5

@@ -43,6 +43,7 @@
 # | 17.3 cached_forward | a GPT forward pass for new positions only, through the cache |
 # | 17.4 generate_cached | prefill, then one decode step per new token |
 # | 17.5 compare_generation | time both ways, check that the tokens are identical |
+# | 17.6 generation_work | count projections and FLOPs both ways: why the times differ |
 #
 # Nothing in Modules 12 and 13 changes: the cached path reuses their layers and weights
 # (`attn.q_proj`, `block.ln1`, `model.lm_head` …) and calls them in a different order.
@@ -59,7 +60,6 @@ import numpy as np
 from tinytorch.core import Tensor, no_grad
 from tinytorch.nn import (
     generate,
-    kv_cache_bytes,
     merge_heads,
     sample_next_token,
     scaled_dot_product_attention,
@@ -162,18 +162,21 @@ class KVCache:
 #
 # Module 12's `MultiHeadAttention.forward` computes queries, keys and values for all
 # positions it is given. With a cache, it is given only the n new positions x
-# (batch, n, D), while `start = cache.length` positions are already cached:
+# (batch, n, D), while `start = cache.length` positions are already cached. The recipe:
 #
-#     q, k, v   = split_heads(attn.q_proj(x)), … k_proj …, … v_proj …   (B, H, n, d)
-#     keys, values = cache.update(layer, k.data, v.data)                  (B, H, start+n, d)
-#     out, _    = scaled_dot_product_attention(q, Tensor(keys), Tensor(values), mask)
-#     return attn.out_proj(merge_heads(out))                              (B, n, D)
+# 1. project x with the layer's *own* three projections and split the heads, exactly as
+#    Module 12 does — (B, H, n, d) each, for the new positions only;
+# 2. hand the new keys and values (as plain arrays) to the cache under this layer's
+#    index; it gives back the keys and values of *every* position so far, old and new;
+# 3. attend the new queries over all of them with Module 12's scaled dot-product
+#    attention, wrapping the arrays the cache returned as Tensors;
+# 4. merge the heads and apply the layer's output projection: (B, n, D).
 #
-# The mask: new query i sits at absolute position start + i and may see keys
-# 0 .. start + i. That is an (n, start + n) matrix, True on and below the diagonal
-# shifted right by `start` — `np.tril(np.ones((n, start + n), bool), k=start)`
-# (`cached_mask`). For a single decode step (n = 1) it is all True; for the prefill
-# (start = 0) it is Module 12's causal mask.
+# The mask is the one new idea. New query i sits at absolute position start + i and
+# may see keys 0 .. start + i: an (n, start + n) boolean matrix, True on and below a
+# diagonal that is shifted `start` columns to the right (`cached_mask`). Module 12's
+# causal mask is the case start = 0; a single decode step (n = 1) sees everything.
+# `np.tril` has an argument that shifts its diagonal.
 #
 # Everything uses the layer's own weights: the results are the numbers the uncached
 # model computes for those positions, up to float32 rounding.
@@ -201,7 +204,8 @@ def cached_attention(attn, x: Tensor, cache, layer: int) -> Tensor:
     k = split_heads(attn.k_proj(x), attn.num_heads)
     v = split_heads(attn.v_proj(x), attn.num_heads)
     keys, values = cache.update(layer, k.data, v.data)
-    out, _ = scaled_dot_product_attention(q, Tensor(keys), Tensor(values), cached_mask(n, start))
+    mask = None if n == 1 else cached_mask(n, start)  # one new position sees every key
+    out, _ = scaled_dot_product_attention(q, Tensor(keys), Tensor(values), mask)
     return attn.out_proj(merge_heads(out))
     ### END SOLUTION
 
@@ -209,19 +213,21 @@ def cached_attention(attn, x: Tensor, cache, layer: int) -> Tensor:
 # %% [markdown]
 # ## 17.3 — A GPT forward pass through the cache
 #
-# Module 13's block is `x + attn(ln1(x))` then `x + mlp(ln2(x))`. `cached_block` is the
-# same with `cached_attention(block.attn, block.ln1(x), cache, layer)` in place of the
-# attention call; the norms and the MLP act on each position separately and need no
-# change.
+# Module 13's block is a residual attention step followed by a residual MLP step, each
+# after its own layer norm. `cached_block` is the same block with `cached_attention`
+# (for this block's attention, this layer's index) in place of the attention call; the
+# norms and the MLP act on each position separately and need no change.
 #
-# `cached_forward(model, ids, cache)` runs n new ids (B, n) through a Module 13 GPT:
+# `cached_forward(model, ids, cache)` runs n new ids (B, n) through a Module 13 GPT,
+# in the order Module 13's forward does, with two differences:
 #
-# 1. token embedding of the new ids, plus the *learned position vectors of their
-#    absolute positions* `model.position.weight[start : start + n]` (the position
-#    layer's own forward always starts at 0, which is wrong here);
-# 2. every block through `cached_block`, with its index as the cache layer;
-# 3. `cache.advance(n)`, once;
-# 4. `model.lm_head(model.final_norm(x))`: logits (B, n, vocab) for the new positions.
+# - positions: the new ids sit at absolute positions start .. start + n − 1, so they
+#   get the learned position vectors of *those* rows of the model's position table.
+#   The position layer's own forward always starts at row 0, which is wrong here;
+# - the cache: every block runs through `cached_block` with its index as the cache
+#   layer, and once all blocks have written, the cache advances by n — once per pass.
+#
+# The result is the logits (B, n, vocab) of the new positions only.
 #
 # Call `cached_attention` by its name (as written above): the graded test swaps in a
 # stand-in for it, so that a mistake in 17.2 costs points only once.
@@ -262,22 +268,22 @@ def cached_forward(model, ids, cache) -> Tensor:
 # ## 17.4 — Generation with the cache
 #
 # Same contract as Module 13's `generate(model, ids, max_new_tokens, temperature, top_k,
-# rng)` and, for the same seed, the same tokens — but:
+# rng)` and, for the same seed, the same tokens. Generation now has two phases:
 #
-#     cache  = KVCache.for_model(model, prompt length + max_new_tokens − 1, batch)
-#     logits = cached_forward(model, ids, cache)              prefill: the whole prompt
-#     repeat max_new_tokens times:
-#         next = sample_next_token(logits.data[:, -1, :], temperature, top_k, rng)
-#         append next to ids
-#         unless this was the last token:
-#             logits = cached_forward(model, next[:, None], cache)     one decode step
+# - **prefill**: one cached forward pass over the whole prompt fills the cache and gives
+#   the logits of its last position;
+# - **decode steps**: sample the next token from the last logits (Module 13's
+#   `sample_next_token`, with one `rng` for the whole call, exactly as `generate` does,
+#   so the random draws line up), append it, and feed *only that token* through the
+#   cache to get the logits for the one after.
 #
-# The last token is only sampled, never fed back in, so the cache needs
-# prompt + new − 1 positions — which must fit in the model's `max_len`. (Module 13's
-# generate then keeps only the last max_len ids; a cache of learned absolute positions
-# cannot slide like that, so here that is an error.) Run under `no_grad()`. Sample with
-# Module 13's `sample_next_token` and one `rng` for the whole call, exactly as
-# `generate` does, so the random draws line up.
+# Count the positions the cache must hold: the last sampled token is returned but never
+# fed back in, so a prompt of N tokens and T new ones needs N + T − 1 positions (and that
+# many learned positions in the model). Size the cache for the model and the batch with
+# `KVCache.for_model`. Module 13's generate keeps only the last max_len ids when the
+# text grows longer; a cache of learned absolute positions cannot slide like that, so
+# here that is an error (checked for you). No gradient is needed: generate under
+# `no_grad()`, as Module 13 does.
 
 
 # %%
@@ -364,23 +370,129 @@ def compare_generation(
 
 
 # %% [markdown]
+# ## 17.6 — Count the work
+#
+# A time says how long; a count says *why*. Count what each way of generating computes
+# for a prompt of P tokens and T new ones (model: L blocks of width D, vocabulary V).
+#
+# **Key/value projections.** Uncached, the forward pass that picks new token t
+# (t = 0 .. T − 1) runs over all P + t positions so far and projects a key and a value
+# for every one of them, in every block. Cached, every position is projected once: the
+# prefill projects P, and each of the T − 1 decode steps one more. Per block:
+#
+#     uncached  Σ_{t=0}^{T−1} (P + t) = T·P + T·(T − 1)/2      quadratic in T
+#     cached    P + (T − 1)                                    linear in T
+#
+# With a one-token prompt and T = 100 that is 1 + 2 + … + 100 = 5,050 against 100.
+#
+# **FLOPs.** A forward pass of n new positions that attend over `context` positions
+# (context = n uncached; cache length + n cached) costs, counting the matmuls only
+# (Module 14's 2·m·k·n per product; norms, GELU and softmax are a few FLOPs per entry):
+#
+#     per block  8·n·D²          q, k, v and output projections (four D×D matmuls)
+#              + 16·n·D²         the MLP, D → 4·D → D
+#              + 4·n·context·D   scores q·kᵀ and the weighted sum of values
+#     once       2·n·D·V         the LM head
+#
+# so `forward_flops(L, D, V, n, context) = L·(24·n·D² + 4·n·context·D) + 2·n·D·V`.
+# `generation_work` adds the passes up both ways: uncached, one pass over P + t
+# positions per new token; cached, the prefill (n = context = P) and one pass with
+# n = 1 and context P + t for each later token t = 1 .. T − 1.
+
+
+# %%
+def forward_flops(
+    num_layers: int, dim: int, vocab_size: int, new_positions: int, context: int
+) -> int:
+    """Matmul FLOPs of one GPT forward pass (MLP hidden 4·D) over `new_positions`
+    positions attending to `context` positions: L·(24·n·D² + 4·n·context·D) + 2·n·D·V."""
+    ### BEGIN SOLUTION 17.6
+    n = new_positions
+    per_block = 24 * n * dim * dim + 4 * n * context * dim
+    return num_layers * per_block + 2 * n * dim * vocab_size
+    ### END SOLUTION
+
+
+@dataclass(frozen=True)
+class GenerationWork:
+    """What generating new_tokens after a prompt computes, without and with the cache.
+
+    kv_projections_*: positions whose key and value are projected, per block.
+    flops_*: matmul FLOPs of every forward pass of the generation (forward_flops).
+    """
+
+    prompt_length: int
+    new_tokens: int
+    kv_projections_uncached: int
+    kv_projections_cached: int
+    flops_uncached: int
+    flops_cached: int
+
+    @property
+    def flops_ratio(self) -> float:
+        return self.flops_uncached / self.flops_cached
+
+    def flops_per_token(self, cached: bool) -> float:
+        """Average matmul FLOPs per generated token."""
+        return (self.flops_cached if cached else self.flops_uncached) / self.new_tokens
+
+
+def generation_work(
+    num_layers: int, dim: int, vocab_size: int, prompt_length: int, new_tokens: int
+) -> GenerationWork:
+    """Count the key/value projections and matmul FLOPs of generating `new_tokens` (≥ 1)
+    after `prompt_length` (≥ 1) tokens, as Module 13's generate (uncached) and
+    generate_cached do them. Pure arithmetic: no model is run."""
+    if prompt_length < 1 or new_tokens < 1:
+        raise ValueError(
+            f"generation_work needs a prompt of at least 1 token and at least 1 new token, "
+            f"got prompt_length={prompt_length}, new_tokens={new_tokens}"
+        )
+    sizes = (num_layers, dim, vocab_size)
+    ### BEGIN SOLUTION 17.6
+    lengths = [prompt_length + t for t in range(new_tokens)]  # positions seen per step
+    uncached_flops = sum(forward_flops(*sizes, n, n) for n in lengths)
+    cached_flops = forward_flops(*sizes, prompt_length, prompt_length)
+    cached_flops += sum(forward_flops(*sizes, 1, n) for n in lengths[1:])
+    return GenerationWork(
+        prompt_length,
+        new_tokens,
+        kv_projections_uncached=sum(lengths),
+        kv_projections_cached=prompt_length + new_tokens - 1,
+        flops_uncached=uncached_flops,
+        flops_cached=cached_flops,
+    )
+    ### END SOLUTION
+
+
+# %% [markdown]
 # ## Try it
 #
 # Run this file (`python modules/17_memoization/memoization.py`): it generates 25, 50 and
-# 100 tokens with a small GPT both ways and prints the times, the speedup and what
-# the cache costs.
+# 100 tokens with the module's named GPT — vocab 256, D 256, 4 heads, 4 blocks, a prompt
+# of 8 tokens — both ways and prints, beside the times, the key/value projections and
+# FLOPs per generated token that each way computes, and the cache's bytes. On the
+# reference machine (one BLAS thread, median CPU time of 3) 100 tokens took 1.786 s
+# uncached and 0.121 s cached: **14.8×**, identical tokens, an 876,544-byte cache, while
+# the FLOPs per token shrink 54× (386.3 → 7.1 MFLOPs). The gap between the two ratios is
+# per-operation overhead: the README's "Systems concept" section follows it down.
+# `scripts/benchmark_optimization.py` runs the longer sweep (25 … 400 tokens, D 128 … 512).
 
 # %%
 if __name__ == "__main__":
     from tinytorch.nn import GPT
 
-    gpt = GPT(vocab_size=256, dim=128, num_heads=4, num_layers=4, max_len=128, rng=0)
+    gpt = GPT(vocab_size=256, dim=256, num_heads=4, num_layers=4, max_len=128, rng=0)
     prompt = np.random.default_rng(1).integers(0, 256, size=(1, 8))
+    print("tokens  uncached s  cached s  speedup  same  K/V projections   MFLOPs/token  cache B")
     for count in (25, 50, 100):
-        timing = compare_generation(gpt, prompt, count, repeats=1)
-        cache = kv_cache_bytes(4, 4, 32, 8 + count - 1)
+        timing = compare_generation(gpt, prompt, count, repeats=3, clock=time.process_time)
+        work = generation_work(4, 256, 256, 8, count)
+        cache = KVCache.for_model(gpt, 8 + count - 1)
         print(
-            f"{count:>3} tokens: uncached {timing.uncached_seconds:6.3f} s, cached "
-            f"{timing.cached_seconds:6.3f} s, speedup {timing.speedup:4.1f}x, identical "
-            f"tokens: {timing.tokens_match}, cache {cache:,} B"
+            f"{count:>6} {timing.uncached_seconds:>11.3f} {timing.cached_seconds:>9.3f} "
+            f"{timing.speedup:>7.1f}x {str(timing.tokens_match):>5} "
+            f"{work.kv_projections_uncached:>7,} vs {work.kv_projections_cached:<5,} "
+            f"{work.flops_per_token(False) / 1e6:>6.1f} vs {work.flops_per_token(True) / 1e6:<4.1f}"
+            f" {cache.nbytes:>8,}"
         )

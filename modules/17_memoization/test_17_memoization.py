@@ -16,12 +16,15 @@ import pytest
 from tinytorch.core import Tensor, enable_autograd, is_grad_enabled, no_grad
 from tinytorch.generation import (
     GenerationTiming,
+    GenerationWork,
     KVCache,
     cached_attention,
     cached_forward,
     cached_mask,
     compare_generation,
+    forward_flops,
     generate_cached,
+    generation_work,
 )
 from tinytorch.nn import GPT, Module, MultiHeadAttention, causal_mask, generate, kv_cache_bytes
 from tinytorch.profiling import Timing
@@ -297,7 +300,8 @@ def test_17_5_times_both_and_checks_the_tokens(monkeypatch):
     def fake_time_function(fn, *args, warmup=1, repeats=5, clock=None):
         timed.append((fn, args, warmup, repeats, clock))
         seconds = {slow: 4.0, fast: 1.0}.get(fn, 2.0)
-        return Timing(seconds, (seconds,) * repeats, fn(*args))
+        samples = (seconds * 3,) + (seconds,) * (repeats - 1)  # the median is not the first
+        return Timing(seconds, samples, fn(*args))
 
     namespace = compare_generation.__globals__
     monkeypatch.setitem(namespace, "time_function", fake_time_function)
@@ -323,3 +327,71 @@ def test_17_5_times_both_and_checks_the_tokens(monkeypatch):
     monkeypatch.setitem(namespace, "generate_cached", different)
     timing = compare_generation("model", "prompt", 30, warmup=0, repeats=1, clock=clock)
     assert timing.tokens_match is False and timing.speedup == 2.0
+
+
+# ---- 17.6 generation_work ----------------------------------------------------------------------
+
+
+@exercise("17.6")
+def test_17_6_forward_flops_counts_projections_mlp_attention_and_head():
+    # L=2, D=8, V=10, n=3 new positions over a context of 5:
+    # blocks 2·(24·3·64 + 4·3·5·8) = 2·(4,608 + 480) = 10,176; head 2·3·8·10 = 480
+    assert forward_flops(2, 8, 10, 3, 5) == 10_656, (
+        f"L·(24·n·D² + 4·n·context·D) + 2·n·D·V = 10,656 for L=2, D=8, V=10, n=3, "
+        f"context=5; got {forward_flops(2, 8, 10, 3, 5)}"
+    )
+    assert forward_flops(1, 4, 3, 1, 1) == 24 * 16 + 16 + 24
+    assert forward_flops(3, 16, 7, 2, 9) - forward_flops(3, 16, 7, 2, 8) == 3 * 4 * 2 * 16, (
+        "one more position of context costs 4·n·D FLOPs per block (scores and weighted sum)"
+    )
+
+
+@exercise("17.6")
+def test_17_6_kv_projections_are_quadratic_without_and_linear_with_the_cache():
+    work = generation_work(4, 128, 256, prompt_length=1, new_tokens=100)
+    assert isinstance(work, GenerationWork)
+    assert work.kv_projections_uncached == 5_050, (
+        f"uncached, the pass for new token t projects all 1 + t positions: 1 + 2 + … + 100 = "
+        f"5,050; got {work.kv_projections_uncached}"
+    )
+    assert work.kv_projections_cached == 100, (
+        f"cached, each position is projected once: the 1 prompt position and 99 fed-back "
+        f"tokens (the last token is never fed back); got {work.kv_projections_cached}"
+    )
+    work = generation_work(2, 8, 10, prompt_length=8, new_tokens=3)
+    assert (work.kv_projections_uncached, work.kv_projections_cached) == (8 + 9 + 10, 10)
+    assert (work.prompt_length, work.new_tokens) == (8, 3)
+
+
+def _uncached_flops(layers, dim, vocab, prompt, new):
+    total = 0
+    for positions in range(prompt, prompt + new):
+        total += layers * (24 * positions * dim**2 + 4 * positions**2 * dim)
+        total += 2 * positions * dim * vocab
+    return total
+
+
+@exercise("17.6")
+def test_17_6_flops_add_every_forward_pass_both_ways():
+    layers, dim, vocab, prompt, new = 3, 16, 11, 5, 7
+    work = generation_work(layers, dim, vocab, prompt, new)
+    uncached = _uncached_flops(layers, dim, vocab, prompt, new)
+    assert work.flops_uncached == uncached, (
+        f"uncached: one full forward pass over prompt + t positions for each new token t = "
+        f"0 .. {new - 1} (context = the same positions): {uncached:,}, got {work.flops_uncached:,}"
+    )
+    prefill = layers * (24 * prompt * dim**2 + 4 * prompt**2 * dim) + 2 * prompt * dim * vocab
+    steps = sum(
+        layers * (24 * dim**2 + 4 * context * dim) + 2 * dim * vocab
+        for context in range(prompt + 1, prompt + new)
+    )
+    assert work.flops_cached == prefill + steps, (
+        f"cached: the prefill (n = context = prompt) plus one pass of n = 1 over contexts "
+        f"prompt + 1 .. prompt + new - 1: {prefill + steps:,}, got {work.flops_cached:,}"
+    )
+    assert work.flops_per_token(cached=False) == pytest.approx(uncached / new)
+    assert work.flops_ratio == pytest.approx(uncached / (prefill + steps))
+    one = generation_work(layers, dim, vocab, prompt, 1)
+    assert one.flops_cached == one.flops_uncached, "one new token: both run just the prefill"
+    with pytest.raises(ValueError):
+        generation_work(layers, dim, vocab, 0, 5)

@@ -11,6 +11,7 @@ from tinytorch.generation import (
     cached_forward,
     compare_generation,
     generate_cached,
+    generation_work,
 )
 from tinytorch.nn import GPT, generate, kv_cache_bytes
 
@@ -55,3 +56,33 @@ def test_compare_generation_with_the_real_clock(model):
     assert timing.tokens_match
     assert timing.uncached_seconds > 0 and timing.cached_seconds > 0
     assert timing.speedup == pytest.approx(timing.uncached_seconds / timing.cached_seconds)
+
+
+@integration
+def test_generation_work_counts_the_key_projections_really_run(model):
+    class Counting:
+        """Wraps a projection and counts the positions it projects."""
+
+        def __init__(self, layer):
+            self.layer, self.positions = layer, 0
+
+        def __call__(self, x):
+            self.positions += x.shape[1]
+            return self.layer(x)
+
+    counters = []
+    for block in model.blocks:
+        block.attn.k_proj = Counting(block.attn.k_proj)
+        counters.append(block.attn.k_proj)
+    try:
+        prompt = np.array([[1, 2, 3]])
+        work = generation_work(2, 16, 31, prompt_length=3, new_tokens=12)
+        generate(model, prompt, 12, temperature=0.0)
+        assert [c.positions for c in counters] == [work.kv_projections_uncached] * 2
+        for counter in counters:
+            counter.positions = 0
+        generate_cached(model, prompt, 12, temperature=0.0)
+        assert [c.positions for c in counters] == [work.kv_projections_cached] * 2
+    finally:
+        for block, counter in zip(model.blocks, counters, strict=True):
+            block.attn.k_proj = counter.layer
