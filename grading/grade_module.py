@@ -29,7 +29,7 @@ from grading.policy import check_source, import_advice, module_namespaces
 from grading.results import ModuleRun, RunLimits, build_module
 from grading.sandbox.run import probe_imports, run_module
 
-PROBE_SECONDS = 15.0  # importing every module file of the course takes about a second
+PROBE_SECONDS = 30.0  # importing every module file of the course takes about a second
 
 
 class ModuleGrader:

@@ -34,7 +34,7 @@ from grading.policy import check_source, module_namespaces
 
 THIRD_PARTY_ALLOWED = ("numpy",)
 TEST_ONLY_ALLOWED = ("pytest",)
-SKIPPED_FILES = ("ANSWERS.md",)
+SKIPPED_FILES = ("ANSWERS.md", "mutants.yaml")  # staff-only: never shipped to students
 TEXT_SUFFIXES = (".py", ".md", ".yaml", ".yml")
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 

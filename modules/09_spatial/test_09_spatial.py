@@ -404,7 +404,7 @@ def test_09_8_flatten_keeps_the_batch_axis():
     flat = Flatten()(x)
     assert flat.shape == (2, 24), f"(2, 3, 4, 2) flattens to (2, 24), got {flat.shape}"
     np.testing.assert_array_equal(
-        flat.data, np.arange(48).reshape(2, 24), "each image flattened in row-major order"
+        flat.data, np.arange(48).reshape(2, 24), "each image flattened row by row"
     )
     (flat * Tensor(np.arange(48).reshape(2, 24))).sum().backward()
     np.testing.assert_array_equal(
