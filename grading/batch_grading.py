@@ -80,6 +80,8 @@ def grade_prepared(prepared: Prepared, settings: GradeSettings) -> tuple[dict | 
     tree assembled from the template, with the audit's findings; writes settings.out."""
     try:
         with tempfile.TemporaryDirectory(prefix="tiny-batch-") as scratch:
+            if settings.run_as:  # the unprivileged user reaches the graded tree inside
+                Path(scratch).chmod(0o755)
             tree = Path(scratch) / "tree"
             assemble(prepared.template, prepared.student, list(prepared.files), tree)
             (Path(scratch) / "work").mkdir()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -160,3 +161,16 @@ def test_summary_lists_a_repository_that_could_not_be_graded():
     text = render_summary_csv([BatchEntry(repo, error="--pristine-git: no commits")])
     (row,) = csv.DictReader(io.StringIO(text))
     assert (row["status"], row["error"]) == ("error", "--pristine-git: no commits")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="changing user needs root"
+)
+def test_student_code_can_run_as_an_unprivileged_user(classroom, tmp_path):
+    """--run-as: every submission's code runs as that user; the points stay the same."""
+    out = tmp_path / "out"
+    argv = ["grade-batch", str(classroom["submissions"]), "--pristine", str(classroom["template"])]
+    code = cli.main([*argv, "--out", str(out), "--jobs", "1", "--run-as", "nobody"])
+    rows = summary(out)
+    assert code == 1 and rows["ada-l"]["points"] == "60" and rows["bobcat"]["points"] == "0"
+    assert rows["mallory"]["points"] == "0"

@@ -113,6 +113,12 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--shard", metavar="I/N", help="grade only shard I of N (e.g. 3/20)")
     parser.add_argument(
+        "--run-as",
+        metavar="USER",
+        help="run student code as this unprivileged user, so no submission can write another's "
+        "files (needs root or sudo; the course checkout must be readable by USER)",
+    )
+    parser.add_argument(
         "--list-shard",
         action="store_true",
         help="print the repository names of the shard's roster students, then exit",
@@ -148,6 +154,7 @@ def _base_settings(args) -> GradeSettings:
         modules=modules,
         milestones=milestones,
         timeout=args.timeout,
+        run_as=args.run_as,
     )
     if args.memory_limit:
         settings = replace(
