@@ -117,7 +117,9 @@ class MSELoss(Module):
 # One more float32 trap hides in that subtraction. For five equal logits of 1020
 # the answer is -log 5 = -1.609438, but `logsumexp` returns 1021.609438 rounded to
 # float32, whose spacing near 1000 is 0.00006: the last digits of log 5 are gone
-# before `x_i - ...` subtracts the large number away again (you get -1.609497).
+# before `x_i - ...` subtracts the large number away again (you get -1.609436).
+# Near 100,000 the spacing is 0.008: for logits [1e5, 1e5 + 1, 1e5 + 2] the first
+# log-probability comes out as -2.40625 instead of -2.40761.
 # So write log-softmax with the shift m taken out of both terms,
 #
 #     log softmax(x)_i = (x_i - m) - log Σ_j e^(x_j - m)
