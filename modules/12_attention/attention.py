@@ -167,9 +167,10 @@ def merge_heads(x: Tensor) -> Tensor:
 # Four dense layers of D → D: three make Q, K and V from the same input x
 # (self-attention), one mixes the heads' outputs back together:
 #
-#     q, k, v = split(x W_q), split(x W_k), split(x W_v)   each (B, H, N, D/H)
-#     out, weights = scaled_dot_product_attention(q, k, v, mask)
-#     y = merge(out) W_o                                    (B, N, D)
+#     x (B, N, D) → three projections → Q, K, V, each split into H heads: (B, H, N, D/H)
+#     every head attends over its own D/H features (12.2): out (B, H, N, D/H),
+#                                                          weights (B, H, N, N)
+#     the heads merged back (12.3): (B, N, D) → the output projection → y (B, N, D)
 #
 # Keep the weights (B, H, N, N) as a NumPy array in `self.last_weights`, so you
 # can look at what each head attended to. Parameters: 4·(D·D + D), independent of N.
