@@ -211,9 +211,11 @@ def test_memory_bomb_fails_with_out_of_memory(tmp_path):
     code, results = grade(root, "--memory-limit", "768M")
     tests = outcomes(results)
     bomb = tests["test_01_5_sum_and_max_along_axes"]
-    assert bomb["status"] == "failed" and bomb["message"].startswith(
-        "ran out of memory (limit 768 MiB)"
-    ), bomb
+    # Out of memory, pytest itself may fail while reporting the test (an error, not a
+    # failure); either way the test earns nothing and the others keep their points.
+    assert bomb["status"] in ("failed", "error") and bomb["points"]["earned"] == 0, bomb
+    if bomb["status"] == "failed":
+        assert bomb["message"].startswith("ran out of memory (limit 768 MiB)"), bomb["message"]
     assert (
         results["points"]["earned"] == 60 - 10
         and results["modules"][0]["run"]["limits"]["memory_bytes"] == 768 << 20
