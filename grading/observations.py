@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from grading.course_modules import ModuleMeta
 from grading.points import ExpectedTest, assign_points
-from grading.results import ModuleRun
+from grading.results import ModuleRun, passed_in_report
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _report_findings(run: ModuleRun, stream_passed: set[str]) -> list[str]:
     report_passed = {
         test.get("nodeid")
         for test in run.report.get("tests", [])
-        if isinstance(test, dict) and test.get("outcome") == "passed"
+        if isinstance(test, dict) and passed_in_report(test)
     }
     # Only a pass the stream never saw is suspect: the report's outcomes are the ones graded,
     # so a report that is worse than the stream gains nothing. That happens honestly when a

@@ -86,6 +86,19 @@ def _test_name(nodeid: str) -> str:
     return nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
 
 
+UNRECORDED = (
+    "the test's result was never recorded: the process ran out of memory or crashed while "
+    "reporting it"
+)
+
+
+def passed_in_report(test: dict) -> bool:
+    """A pytest-json-report entry passed only if its test body ran and passed: an entry
+    whose `call` phase is missing (pytest failed while reporting it, e.g. out of memory)
+    is not a pass, whatever its overall outcome says."""
+    return test.get("outcome") == "passed" and (test.get("call") or {}).get("outcome") == "passed"
+
+
 def _outcomes_from_report(report: dict) -> dict[str, dict]:
     """nodeid -> {outcome, message, duration} from pytest-json-report's `tests`."""
     found = {}
@@ -93,11 +106,14 @@ def _outcomes_from_report(report: dict) -> dict[str, dict]:
         stages = [test.get(when) or {} for when in ("setup", "call", "teardown")]
         crash = next((s.get("crash") for s in stages if s.get("outcome") == "failed"), None)
         message = crash.get("message") if crash else None
-        if test.get("outcome") == "skipped":
+        outcome = test.get("outcome", "error")
+        if outcome == "skipped":
             skipped = next((s for s in stages if s.get("outcome") == "skipped"), {})
             message = skipped.get("longrepr") or "skipped"
+        elif outcome == "passed" and not passed_in_report(test):
+            outcome, message = "error", UNRECORDED
         found[test["nodeid"]] = {
-            "outcome": test.get("outcome", "error"),
+            "outcome": outcome,
             "message": message,
             "duration": round(sum(s.get("duration", 0.0) for s in stages), 6),
         }

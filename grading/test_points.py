@@ -10,7 +10,7 @@ import pytest
 from grading.course_modules import Exercise, ModuleMeta
 from grading.observations import check_observations
 from grading.points import UnreadableTestFile, assign_points, expected_tests
-from grading.results import ModuleRun, RunLimits
+from grading.results import ModuleRun, RunLimits, passed_in_report
 
 META = ModuleMeta(
     number=3,
@@ -154,7 +154,8 @@ def test_an_inconsistent_stream_is_a_finding(expected, events, finding):
 
 
 def test_a_report_that_disagrees_with_the_stream_is_a_finding(expected):
-    report = {"tests": [{"nodeid": node("test_a"), "outcome": "passed"}]}
+    passed_call = {"outcome": "passed"}
+    report = {"tests": [{"nodeid": node("test_a"), "outcome": "passed", "call": passed_call}]}
     events = stream({"event": "start", "nodeid": node("test_a")}, {"event": "end"})
     run = ModuleRun(limits=LIMITS, events=events, exit_code=0, report=report)
     observed = check_observations(run, expected, META)
@@ -167,3 +168,10 @@ def test_a_report_worse_than_the_stream_is_no_finding(expected):
     report = {"tests": [{"nodeid": node("test_a"), "outcome": "failed"}]}
     run = ModuleRun(limits=LIMITS, events=stream(*passed("test_a")), exit_code=1, report=report)
     assert check_observations(run, expected, META).findings == []
+
+
+def test_a_report_entry_without_its_call_phase_is_not_a_pass():
+    """pytest failed while reporting the test (out of memory): json-report saw only setup."""
+    entry = {"nodeid": node("test_a"), "outcome": "passed", "setup": {"outcome": "passed"}}
+    assert not passed_in_report(entry)
+    assert passed_in_report({**entry, "call": {"outcome": "passed"}})
