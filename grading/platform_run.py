@@ -44,6 +44,7 @@ from pathlib import Path
 
 from grading.commands.grade import GradeSettings, grade, write_outputs
 from grading.course_config import CourseConfig, find_course_config, load_course_config
+from grading.milestone_verdicts import milestone_name as name_of_milestone
 from grading.milestone_verdicts import milestone_record
 from grading.sandbox.milestones import DEFAULT_TIMEOUT
 from grading.sandbox.milestones import run_milestone as sandboxed_milestone
@@ -116,8 +117,8 @@ class PlatformGrade:
 
 
 def milestone_name(path: Path) -> str:
-    """'m1_perceptron_1958.py' → 'perceptron 1958', as grading/milestone_verdicts.py names it."""
-    return path.stem.split("_", 1)[1].replace("_", " ") if "_" in path.stem else path.stem
+    """'m1_perceptron_1958.py' → 'perceptron 1958', as every milestone record names it."""
+    return name_of_milestone(f"milestones.{path.stem}")
 
 
 def shipped_milestones(pristine: Path, course: CourseConfig | None) -> dict[int, Path]:

@@ -68,7 +68,7 @@ from grading.repo import REPO_ROOT
 from grading.results import RunLimits, build_results, error_module
 from grading.sandbox.milestones import run_milestones
 from grading.sandbox.plugin import COURSE_ENV
-from grading.sandbox.run import build_pristine_tree, memory_limit_supported
+from grading.sandbox.run import build_pristine_tree, memory_limit_supported, open_to_readers
 
 HELP = "grade every module here (or --modules 01,03), each in its own sandboxed process"
 
@@ -346,9 +346,7 @@ def grade(settings: GradeSettings, work: Path) -> dict:
         pristine or ModulesFolder(settings.modules_root), settings.modules_root, work / "tree"
     )
     if settings.run_as:
-        for folder in (work, *work.rglob("*")):
-            if folder.is_dir():
-                folder.chmod(0o755)
+        open_to_readers(work)
 
     metas, broken = [], []
     for folder in sorted(modules_root.glob("[0-9][0-9]_*")):

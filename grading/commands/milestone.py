@@ -138,7 +138,7 @@ def _run_on_pristine_tree(args) -> tuple[dict, int]:
     Exit code: 0 passed, 1 failed, 2 anything else."""
     from grading.protected import DirTree
     from grading.sandbox.milestones import run_milestone
-    from grading.sandbox.run import build_pristine_tree
+    from grading.sandbox.run import build_pristine_tree, open_to_readers
 
     root = Path(args.root or ".").resolve()
     with tempfile.TemporaryDirectory(prefix="tiny-milestone-tree-") as scratch:
@@ -146,8 +146,7 @@ def _run_on_pristine_tree(args) -> tuple[dict, int]:
             DirTree(Path(args.pristine)), root / "modules", Path(scratch)
         )
         if args.run_as:  # the unprivileged user reads the tree
-            for path in (Path(scratch), *Path(scratch).rglob("*")):
-                path.chmod(0o755 if path.is_dir() else 0o644)
+            open_to_readers(Path(scratch))
         if refused:
             problem = "; ".join(refused.values())
             record = {"number": args.number, "name": f"milestone {args.number}"}

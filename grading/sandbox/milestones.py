@@ -31,7 +31,12 @@ from grading.commands.milestone import available_milestones
 from grading.course_modules import ModuleMetaError, load_all_modules
 from grading.grade_module import ModuleGrader
 from grading.milestone_verdicts import VerdictError, milestone_name, parse_record
-from grading.sandbox.run import memory_limit_supported, read_child_file, run_child
+from grading.sandbox.run import (
+    child_folder,
+    memory_limit_supported,
+    read_child_file,
+    run_child,
+)
 
 DEFAULT_TIMEOUT = 900
 PACKAGES = ("grading", "milestones", "datasets")
@@ -81,10 +86,8 @@ def run_milestone(
         return {"number": number, "name": name, "status": "error", "message": message[:300]}, (
             message
         )
-    child = Path(tempfile.mkdtemp(prefix="tiny-milestone-"))
+    child = child_folder(run_as, prefix="tiny-milestone-")
     logs = Path(tempfile.mkdtemp(prefix="tiny-milestone-log-"))  # the parent's alone
-    if run_as is not None:
-        child.chmod(0o1777)
     try:
         _import_root(child / "imports")
         data = {k: os.environ[k] for k in ("TINYTORCH_DATA",) if k in os.environ}

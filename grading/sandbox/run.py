@@ -257,13 +257,21 @@ class ChildExit:
     output: str
 
 
-def _child_folder(run_as: str | None) -> Path:
+def child_folder(run_as: str | None, prefix: str = "tiny-child-") -> Path:
     """A fresh folder outside the results folder and the repository: the child's HOME, TMPDIR
     and working directory. Writable by the run-as user (mode 0o1777 when one is given)."""
-    folder = Path(tempfile.mkdtemp(prefix="tiny-child-"))
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     if run_as is not None:
         folder.chmod(0o1777)
     return folder
+
+
+def open_to_readers(folder: Path) -> None:
+    """Folders 0o755 below and including `folder`, so a run-as user can read the graded tree
+    that this process assembled (temporary folders start as 0o700)."""
+    for path in (folder, *folder.rglob("*")):
+        if path.is_dir():
+            path.chmod(0o755)
 
 
 def run_child(
@@ -325,7 +333,7 @@ def run_module(
     for name in ("report.json", "events.jsonl", "output.log"):
         (work / name).unlink(missing_ok=True)
     memory = limits.memory_bytes if memory_limit_supported() else None
-    child = _child_folder(run_as)
+    child = child_folder(run_as)
     try:
         (child / "grader.ini").write_text(GRADER_INI, encoding="utf-8")
         arguments = [
@@ -388,7 +396,7 @@ def probe_imports(
     `seconds` wall-clock limit: which import hangs (a loop at import time)?
     Cost: one Python start and the imports, about half a second."""
     work.mkdir(parents=True, exist_ok=True)
-    child = _child_folder(run_as)
+    child = child_folder(run_as)
     try:
         ended = run_child(
             ["probe", *(str(n) for n in numbers)],
